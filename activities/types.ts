@@ -1,0 +1,119 @@
+// The contract between the clone workflows and their activities. Workflows proxy these
+// signatures; `createActivities(deps)` (activities/index.ts) implements them. Activity names are
+// TiEM's node names (seed workflow table) plus the new steps of spec §5.1.
+import type { BrProgress, CloneClusterRequest, ClusterInstance, CloneStrategy } from '../domain/types.js';
+import type { ClusterParameter, NewCluster } from '../metadata/types.js';
+
+/** The request without its secret: what activities other than the account steps receive. */
+export type PublicCloneRequest = Omit<CloneClusterRequest, 'dbPassword'>;
+
+export interface AdmissionResult {
+  source: { id: string; name: string; version: string; parameterGroupId: string };
+  target: NewCluster;
+}
+
+export interface PreparedResource {
+  allocationRequestId: string;
+  instances: ClusterInstance[]; // includes monitoring instances co-located on the first PD
+  globalPorts: number[];
+  resultLines: string[];
+}
+
+export interface BackupStarted {
+  backupId: string;
+  storage: string; // full URI of this backup
+}
+
+export interface BrRunOutcome {
+  backupTs: string;
+  sizeBytes: number;
+}
+
+/** Where a BR activity running inside a child workflow reports its progress. */
+export interface ProgressReport {
+  workflowId: string; // the clone workflow
+  node: 'backupSourceCluster' | 'restoreCluster';
+}
+
+export interface ModifyParametersInput {
+  clusterId: string;
+  /** apply = applyParameterGroup (group defaults); update = syncParameters / adjustParameters. */
+  mode: 'apply' | 'update';
+  parameterGroupId?: string;
+  params: ClusterParameter[];
+  reboot: boolean;
+  /** Which clone step started it (for ids and result lines). */
+  purpose: 'applyParameterGroup' | 'syncParameters' | 'adjustParameters';
+}
+
+export interface ChangefeedCreated {
+  changefeedId: string;
+  cdcServer: string; // "host:port" of the source CDC that owns it
+  startTs: string;
+  resultLines: string[];
+}
+
+export interface CloneActivities {
+  // admission and end
+  startMaintenance(a: { holder: string; targetClusterId: string; request: PublicCloneRequest }): Promise<AdmissionResult>;
+  endMaintenance(a: { holder: string; clusterIds: string[] }): Promise<void>;
+  setClusterFailure(a: { targetClusterId: string }): Promise<void>;
+  persistCluster(a: { targetClusterId: string }): Promise<void>;
+
+  // resources
+  prepareResource(a: { holder: string; targetClusterId: string; request: PublicCloneRequest; target: NewCluster }): Promise<PreparedResource>;
+  revertResourceAfterFailure(a: { allocationRequestId: string }): Promise<string>;
+
+  // source GC
+  readSourceClusterGCTime(a: { sourceClusterId: string }): Promise<string>;
+  modifySourceClusterGCTime(a: { sourceClusterId: string; gcLifeTime: string }): Promise<void>;
+  recoverSourceClusterGCTime(a: { sourceClusterId: string; gcLifeTime: string }): Promise<void>;
+
+  // backup (backupSourceCluster creates the record; the backupCluster child runs BR)
+  backupSourceCluster(a: { sourceClusterId: string; backupId: string }): Promise<BackupStarted>;
+  backup(a: { backupId: string; report?: ProgressReport }): Promise<BrRunOutcome>;
+  updateBackupRecord(a: { backupId: string; status: 'Finished' | 'Failed'; outcome?: BrRunOutcome }): Promise<void>;
+
+  // target deployment
+  buildConfig(a: { targetClusterId: string }): Promise<{ topologyYaml: string }>;
+  deployCluster(a: { targetClusterId: string; version: string; topologyYaml: string }): Promise<string[]>;
+  syncConnectionKey(a: { targetClusterId: string }): Promise<void>;
+  syncTopology(a: { targetClusterId: string }): Promise<void>;
+  startCluster(a: { targetClusterId: string }): Promise<string[]>;
+  setClusterOnline(a: { targetClusterId: string }): Promise<string[]>;
+  destroyCluster(a: { targetClusterId: string }): Promise<string[]>;
+
+  // accounts
+  initRootAccount(a: { targetClusterId: string; password: string }): Promise<void>;
+  initAccount(a: { targetClusterId: string }): Promise<string[]>;
+  reconcileAccounts(a: { targetClusterId: string }): Promise<string[]>;
+
+  // parameters and backup strategy (each *Parameters step returns the input of a modifyParameters child)
+  applyParameterGroup(a: { targetClusterId: string; parameterGroupId: string }): Promise<ModifyParametersInput>;
+  syncBackupStrategy(a: { sourceClusterId: string; targetClusterId: string }): Promise<string>;
+  syncParameters(a: { sourceClusterId: string; targetClusterId: string }): Promise<ModifyParametersInput>;
+  adjustParameters(a: { targetClusterId: string; copies: number }): Promise<ModifyParametersInput>;
+  validationParameter(a: ModifyParametersInput): Promise<void>;
+  modifyParameter(a: ModifyParametersInput): Promise<{ roles: string[]; resultLines: string[] }>;
+  refreshParameter(a: { clusterId: string; roles: string[] }): Promise<void>;
+  persistParameter(a: ModifyParametersInput): Promise<void>;
+
+  // restore (restoreCluster child)
+  restoreFromSrcCluster(a: { targetClusterId: string; backupId: string; report?: ProgressReport }): Promise<BrRunOutcome>;
+
+  // CDCSync
+  syncIncrData(a: { sourceClusterId: string; targetClusterId: string; backupId: string; changefeedId: string }): Promise<ChangefeedCreated>;
+  waitChangefeedCatchUp(a: { changefeedId: string; sourceClusterId: string; cdcServer: string; thresholdMs: number }): Promise<{ lagMs: number; resultLines: string[] }>;
+  removeChangefeed(a: { sourceClusterId: string; targetClusterId: string; changefeedId: string }): Promise<string>;
+
+  // logs (buildLogConfig child, abandoned)
+  collectLogConfig(a: { clusterId: string }): Promise<void>;
+}
+
+/** Signal payload the BR activities send to the clone workflow. */
+export interface BrProgressSignal {
+  node: ProgressReport['node'];
+  progress: BrProgress;
+}
+
+export type { CloneStrategy };

@@ -1,0 +1,165 @@
+// Shared domain types. Pure: imported by workflows, activities, metadata, client and simulator.
+// No Node builtins here (workflow sandbox).
+
+export const CLONE_STRATEGIES = ['Snapshot', 'CDCSync', 'TopologyClone'] as const;
+export type CloneStrategy = (typeof CLONE_STRATEGIES)[number];
+
+export const CPU_ARCHITECTURES = ['X86', 'X86_64', 'ARM', 'ARM64'] as const;
+export type CpuArchitecture = (typeof CPU_ARCHITECTURES)[number];
+
+/** Components a clone request may place. Monitoring instances are added by buildConfig. */
+export const COMPONENT_TYPES = ['PD', 'TiDB', 'TiKV', 'TiFlash', 'CDC'] as const;
+export type ComponentType = (typeof COMPONENT_TYPES)[number];
+
+/** One placement group of `resourceParameters.instanceResource[].resource[]` (TiEM format). */
+export interface ResourcePlacement {
+  zoneCode: string;
+  specCode: string; // "<cpu>C<mem>G", e.g. "4C8G"
+  count: number;
+  diskType?: string;
+  diskCapacity?: number;
+  hostIp?: string;
+  diskId?: string;
+}
+
+export interface InstanceResource {
+  componentType: ComponentType;
+  totalNodeCount?: number; // accepted and ignored, as in TiEM
+  resource: ResourcePlacement[];
+}
+
+/** Body of POST /api/v1/clusters/clone, TiEM field names. */
+export interface CloneClusterRequest {
+  sourceClusterId: string;
+  cloneStrategy: CloneStrategy;
+  clusterName: string;
+  dbPassword: string;
+  clusterVersion: string;
+  region: string;
+  cpuArchitecture: CpuArchitecture;
+  copies?: number;
+  parameterGroupID?: string;
+  tags?: string[];
+  tls?: boolean;
+  exclusive?: boolean;
+  vendor?: string;
+  resourceParameters: {
+    requestResourceMode?: string; // accepted and ignored
+    instanceResource: InstanceResource[];
+  };
+  dbUser?: string; // accepted and ignored (root is always used)
+  clusterType?: string; // accepted and ignored (target type = source type)
+  /** Ours: idempotency key. */
+  requestId?: string;
+}
+
+/** Options that are ours, not TiEM's. */
+export interface CloneOptions {
+  /** On a failure after deploy started: destroy the target with TiUP and release its hosts. */
+  destroyOnFailure?: boolean;
+  /** CDCSync catch-up threshold; default half the source's original GC life time. */
+  cdcLagThresholdMs?: number;
+}
+
+/** Workflow input of `cloneCluster`: plain JSON, so the `temporal` CLI can start one. */
+export interface CloneClusterInput {
+  request: CloneClusterRequest;
+  /** Target cluster id; default: the workflow id without its `clone-` prefix. */
+  targetClusterId?: string;
+  options?: CloneOptions;
+}
+
+export type ClusterStatus = 'Initializing' | 'Running' | 'Stopped' | 'Failure' | 'Deleted';
+export type MaintenanceStatus = '' | 'Cloning' | 'BeingCloned' | 'Deleting' | 'BackUp' | 'Restore' | 'Takeover';
+
+export interface ClusterInstance {
+  id: string;
+  clusterId: string;
+  component: ComponentType | 'Grafana' | 'Prometheus' | 'AlertManager';
+  hostId: string;
+  hostIp: string;
+  /** Ports in TiEM order: TiDB (port, status), TiKV (port, status), PD (client, peer), CDC (port), ... */
+  ports: number[];
+  diskId: string;
+  diskPath: string;
+  zone: string;
+  rack: string;
+  cpuCores: number;
+  memoryGb: number;
+  status: 'Initializing' | 'Running' | 'Failure' | 'Stopped';
+}
+
+export interface Cluster {
+  id: string;
+  name: string;
+  type: 'TiDB';
+  version: string;
+  status: ClusterStatus;
+  maintenanceStatus: MaintenanceStatus;
+  /** Who holds the maintenance status (clone workflow id); empty when none. */
+  maintenanceHolder: string;
+  copies: number;
+  region: string;
+  cpuArchitecture: CpuArchitecture;
+  tags: string[];
+  tls: boolean;
+  exclusive: boolean;
+  vendor: string;
+  parameterGroupId: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ClusterWithInstances extends Cluster {
+  instances: ClusterInstance[];
+}
+
+/** Facts about the source the validation rules need (read by the admission activity). */
+export interface SourceFacts {
+  cluster: Cluster;
+  componentCounts: Partial<Record<ComponentType, number>>;
+  /** The source is the object (slave) of a StandBy relation. */
+  isSlave: boolean;
+}
+
+/** Node statuses of the progress query (spec §5.5). */
+export type NodeStatus = 'pending' | 'running' | 'done' | 'skipped' | 'failed' | 'compensated';
+
+export interface BrProgress {
+  step: string; // BR step, e.g. "Full Backup", "Checksum", "Full Restore"
+  percent: number;
+  bytes?: number; // bytes done so far (estimated from percent × total)
+  totalBytes?: number;
+  speedBytesPerSec?: number;
+}
+
+export interface ProgressNode {
+  name: string;
+  status: NodeStatus;
+  startTime?: string;
+  endTime?: string;
+  result: string[];
+  br?: BrProgress;
+}
+
+export interface CloneProgress {
+  workflowId: string;
+  sourceClusterId: string;
+  targetClusterId: string;
+  strategy: CloneStrategy;
+  status: 'Running' | 'Finished' | 'Failed' | 'Canceled';
+  nodes: ProgressNode[];
+  /** Cleanup steps that failed (spec §5.3: must be visible). */
+  compensationErrors: string[];
+  error?: { code: number; message: string };
+}
+
+export interface CloneResult {
+  clusterId: string;
+  sourceClusterId: string;
+  strategy: CloneStrategy;
+  backupId?: string;
+  backupTs?: string;
+  changefeedId?: string;
+  progress: CloneProgress;
+}
