@@ -1,0 +1,60 @@
+// The parameter catalogue: which cluster parameters the service manages, how each is pushed
+// (TiEM UpdateSource) and what values it accepts. Pure module.
+
+export type ParamComponent = 'tidb' | 'tikv' | 'pd' | 'tiflash' | 'cdc';
+
+/** TiEM UpdateSource: 0 TiUP (edit-config), 1 SQL, 2 TiUP+SQL. (3/4, the component HTTP API, is not used.) */
+export type UpdateSource = 'TiUP' | 'SQL' | 'TiUP+SQL';
+
+export interface ParameterDefinition {
+  component: ParamComponent;
+  /** Config name as in `server_configs` / SHOW CONFIG, e.g. "replication.max-replicas". */
+  name: string;
+  /** For TiDB settings that are system variables: the variable pushed with SET GLOBAL. */
+  systemVariable?: string;
+  type: 'int' | 'string' | 'bool' | 'size' | 'enum';
+  /** int: [min, max]; enum: allowed values. */
+  range?: [number, number];
+  values?: string[];
+  updateSource: UpdateSource;
+  /** Needs `tiup cluster reload` of the component to take effect. */
+  hasReboot: boolean;
+  readOnly: boolean;
+  /** 0 in TiEM: OS-dependent value read back from the cluster, never copied between clusters. */
+  hasApply: boolean;
+  description: string;
+}
+
+export const PARAMETER_CATALOG: ParameterDefinition[] = [
+  { component: 'pd', name: 'replication.max-replicas', type: 'enum', values: ['1', '3', '5', '7'], updateSource: 'TiUP+SQL', hasReboot: true, readOnly: false, hasApply: true, description: 'Number of replicas of each Region' },
+  { component: 'pd', name: 'schedule.leader-schedule-limit', type: 'int', range: [1, 1024], updateSource: 'TiUP+SQL', hasReboot: false, readOnly: false, hasApply: true, description: 'Leader scheduling tasks at the same time' },
+  { component: 'pd', name: 'schedule.region-schedule-limit', type: 'int', range: [1, 65535], updateSource: 'TiUP+SQL', hasReboot: false, readOnly: false, hasApply: true, description: 'Region scheduling tasks at the same time' },
+  { component: 'tikv', name: 'storage.block-cache.capacity', type: 'size', updateSource: 'TiUP+SQL', hasReboot: false, readOnly: false, hasApply: false, description: 'Shared block cache size (host dependent)' },
+  { component: 'tikv', name: 'raftstore.apply-pool-size', type: 'int', range: [1, 64], updateSource: 'TiUP+SQL', hasReboot: false, readOnly: false, hasApply: true, description: 'Threads that apply Raft logs' },
+  { component: 'tikv', name: 'server.grpc-concurrency', type: 'int', range: [1, 64], updateSource: 'TiUP', hasReboot: true, readOnly: false, hasApply: true, description: 'gRPC worker threads' },
+  { component: 'tidb', name: 'log.level', type: 'enum', values: ['debug', 'info', 'warn', 'error'], updateSource: 'TiUP', hasReboot: true, readOnly: false, hasApply: true, description: 'TiDB log level' },
+  { component: 'tidb', name: 'performance.max-procs', type: 'int', range: [0, 256], updateSource: 'TiUP', hasReboot: true, readOnly: false, hasApply: false, description: 'CPUs TiDB may use (host dependent)' },
+  { component: 'tidb', name: 'mem-quota-query', systemVariable: 'tidb_mem_quota_query', type: 'int', range: [-1, 9223372036854775807], updateSource: 'SQL', hasReboot: false, readOnly: false, hasApply: true, description: 'Memory quota of one query, bytes' },
+  { component: 'tidb', name: 'tidb_enable_clustered_index', systemVariable: 'tidb_enable_clustered_index', type: 'enum', values: ['ON', 'OFF', 'INT_ONLY'], updateSource: 'SQL', hasReboot: false, readOnly: false, hasApply: true, description: 'Default clustered index mode' },
+  { component: 'tidb', name: 'new_collations_enabled_on_first_bootstrap', type: 'bool', updateSource: 'TiUP', hasReboot: true, readOnly: true, hasApply: true, description: 'Only effective at bootstrap' },
+  { component: 'cdc', name: 'per-table-memory-quota', type: 'int', range: [1048576, 1073741824], updateSource: 'TiUP', hasReboot: true, readOnly: false, hasApply: true, description: 'Memory quota per table' },
+];
+
+/** Default values seeded into every default parameter group. */
+export const DEFAULT_GROUP_VALUES: { component: ParamComponent; name: string; defaultValue: string }[] = [
+  { component: 'pd', name: 'replication.max-replicas', defaultValue: '3' },
+  { component: 'pd', name: 'schedule.leader-schedule-limit', defaultValue: '4' },
+  { component: 'pd', name: 'schedule.region-schedule-limit', defaultValue: '2048' },
+  { component: 'tikv', name: 'storage.block-cache.capacity', defaultValue: '4GiB' },
+  { component: 'tikv', name: 'raftstore.apply-pool-size', defaultValue: '2' },
+  { component: 'tidb', name: 'log.level', defaultValue: 'info' },
+  { component: 'tidb', name: 'mem-quota-query', defaultValue: '1073741824' },
+  { component: 'cdc', name: 'per-table-memory-quota', defaultValue: '10485760' },
+];
+
+/** Minor versions that ship a default parameter group. */
+export const DEFAULT_GROUP_VERSIONS = ['v6.5', 'v7.1', 'v7.5', 'v8.1', 'v8.5'];
+
+export function findParameter(component: string, name: string): ParameterDefinition | undefined {
+  return PARAMETER_CATALOG.find((p) => p.component === component && p.name === name);
+}

@@ -1,0 +1,275 @@
+// Every rule of a clone request (spec §3, TiEM validation order §1.5). Pure module: the API calls
+// it synchronously and the admission activity calls it again against the source it read.
+//
+// Error choice, as TiEM's gin binder: a body or field of the wrong JSON type is MARSHAL_ERROR
+// (10004); a well-typed value breaking a rule is PARAMETER_INVALID (10001). Both are HTTP 400.
+
+import { TiemError } from './errors.js';
+import {
+  CLONE_STRATEGIES,
+  COMPONENT_TYPES,
+  CPU_ARCHITECTURES,
+  type CloneClusterRequest,
+  type ComponentType,
+  type InstanceResource,
+  type ResourcePlacement,
+  type SourceFacts,
+} from './types.js';
+import {
+  brCompatibility,
+  CDC_SYNC_MIN_SOURCE_VERSION,
+  compareVersions,
+  parseVersion,
+  tryParseVersion,
+} from './version.js';
+
+/** PD replication.max-replicas accepts only these (TiEM parameter 333). */
+export const VALID_COPIES = [1, 3, 5, 7] as const;
+/** Components the target must have at least one of (TiEM panicked later without them). */
+export const REQUIRED_COMPONENTS: ComponentType[] = ['PD', 'TiDB', 'TiKV'];
+
+const SPEC_CODE = /^(\d+)C(\d+)G$/;
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+type Json = Record<string, unknown>;
+
+const invalid = (detail: string) => new TiemError('PARAMETER_INVALID', detail);
+const marshal = (detail: string) => new TiemError('MARSHAL_ERROR', detail);
+
+function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Go's validator counts runes, not UTF-16 units. */
+function runeLength(s: string): number {
+  return [...s].length;
+}
+
+function optionalOfType<T>(obj: Json, field: string, type: 'string' | 'number' | 'boolean', path = field): T | undefined {
+  const v = obj[field];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== type) throw marshal(`${path} must be a ${type}`);
+  return v as T;
+}
+
+function requiredString(obj: Json, field: string, min: number, max: number): string {
+  const v = optionalOfType<string>(obj, field, 'string');
+  if (v === undefined || v === '') throw invalid(`${field} is required`);
+  const n = runeLength(v);
+  if (n < min || n > max) throw invalid(`${field} must be ${min}-${max} characters, got ${n}`);
+  return v;
+}
+
+function oneOf<T extends string>(field: string, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw invalid(`${field} "${value}" is invalid, allowed values: ${allowed.join(', ')}`);
+  }
+  return value as T;
+}
+
+/** '4C8G' → { cpuCores: 4, memoryGb: 8 }. Throws PARAMETER_INVALID (TiEM panicked instead). */
+export function parseSpecCode(specCode: string): { cpuCores: number; memoryGb: number } {
+  const m = typeof specCode === 'string' ? SPEC_CODE.exec(specCode) : null;
+  const cpuCores = m ? Number(m[1]) : 0;
+  const memoryGb = m ? Number(m[2]) : 0;
+  if (!m || cpuCores <= 0 || memoryGb <= 0) {
+    throw invalid(`specCode "${String(specCode)}" is invalid, expected <cpu>C<memory>G such as 4C8G`);
+  }
+  return { cpuCores, memoryGb };
+}
+
+/** TiEM keeps only the text after the last ',' of a zoneCode ("Region1,Zone1_1" → "Zone1_1"). */
+export function zoneOf(zoneCode: string): string {
+  return zoneCode.slice(zoneCode.lastIndexOf(',') + 1);
+}
+
+function validatePlacement(raw: unknown, path: string): ResourcePlacement {
+  if (!isObject(raw)) throw marshal(`${path} must be an object`);
+  const zoneCode = optionalOfType<string>(raw, 'zoneCode', 'string', `${path}.zoneCode`);
+  if (!zoneCode || zoneOf(zoneCode).trim() === '') throw invalid(`${path}.zoneCode is required`);
+  const specCode = optionalOfType<string>(raw, 'specCode', 'string', `${path}.specCode`);
+  if (!specCode) throw invalid(`${path}.specCode is required`);
+  parseSpecCode(specCode);
+  const count = optionalOfType<number>(raw, 'count', 'number', `${path}.count`);
+  if (count === undefined || !Number.isInteger(count) || count <= 0) {
+    throw invalid(`${path}.count must be a positive integer`);
+  }
+  const diskType = optionalOfType<string>(raw, 'diskType', 'string', `${path}.diskType`);
+  const diskCapacity = optionalOfType<number>(raw, 'diskCapacity', 'number', `${path}.diskCapacity`);
+  if (diskCapacity !== undefined && (!Number.isInteger(diskCapacity) || diskCapacity < 0)) {
+    throw invalid(`${path}.diskCapacity must be a non-negative integer`);
+  }
+  const hostIp = optionalOfType<string>(raw, 'hostIp', 'string', `${path}.hostIp`);
+  const diskId = optionalOfType<string>(raw, 'diskId', 'string', `${path}.diskId`);
+  // A disk can only be pinned on a pinned host (TiEM ignored it otherwise); say so instead.
+  if (diskId && !hostIp) throw invalid(`${path}.diskId requires hostIp`);
+  const p: ResourcePlacement = { zoneCode, specCode, count };
+  if (diskType) p.diskType = diskType;
+  if (diskCapacity !== undefined) p.diskCapacity = diskCapacity;
+  if (hostIp) p.hostIp = hostIp;
+  if (diskId) p.diskId = diskId;
+  return p;
+}
+
+function validateInstanceResources(raw: unknown): InstanceResource[] {
+  if (raw === undefined || raw === null) throw invalid('resourceParameters.instanceResource is required');
+  if (!Array.isArray(raw)) throw marshal('resourceParameters.instanceResource must be an array');
+  if (raw.length === 0) throw invalid('resourceParameters.instanceResource is empty: parameter is invalid!');
+  const out: InstanceResource[] = raw.map((item, i) => {
+    const path = `instanceResource[${i}]`;
+    if (!isObject(item)) throw marshal(`${path} must be an object`);
+    const type = optionalOfType<string>(item, 'componentType', 'string', `${path}.componentType`);
+    if (!type) throw invalid(`${path}.componentType is required`);
+    const componentType = oneOf(`${path}.componentType`, type, COMPONENT_TYPES);
+    const totalNodeCount = optionalOfType<number>(item, 'totalNodeCount', 'number', `${path}.totalNodeCount`);
+    const resources = item.resource ?? [];
+    if (!Array.isArray(resources)) throw marshal(`${path}.resource must be an array`);
+    const r: InstanceResource = {
+      componentType,
+      resource: resources.map((p, j) => validatePlacement(p, `${path}.resource[${j}]`)),
+    };
+    if (totalNodeCount !== undefined) r.totalNodeCount = totalNodeCount;
+    return r;
+  });
+  for (const c of REQUIRED_COMPONENTS) {
+    if (countInstances(out, c) < 1) throw invalid(`the target needs at least one ${c} instance`);
+  }
+  return out;
+}
+
+/** Σ count of the placements of one component. */
+export function countInstances(resources: InstanceResource[], component: ComponentType): number {
+  return resources
+    .filter((r) => r.componentType === component)
+    .reduce((sum, r) => sum + r.resource.reduce((s, p) => s + p.count, 0), 0);
+}
+
+/**
+ * Field rules that need no database, first failing rule wins. Returns a clean copy holding only
+ * the known fields; `copies: 0` means "the source's", as in TiEM, and is dropped.
+ */
+export function validateCloneRequestShape(req: unknown): CloneClusterRequest {
+  if (!isObject(req)) throw marshal('request body must be a JSON object');
+
+  const sourceClusterId = requiredString(req, 'sourceClusterId', 4, 64);
+  const strategy = optionalOfType<string>(req, 'cloneStrategy', 'string');
+  if (!strategy) throw invalid('cloneStrategy is required');
+  const cloneStrategy = oneOf('cloneStrategy', strategy, CLONE_STRATEGIES);
+  const clusterName = requiredString(req, 'clusterName', 4, 64);
+  const dbPassword = requiredString(req, 'dbPassword', 8, 32);
+  const dbUser = optionalOfType<string>(req, 'dbUser', 'string');
+  if (dbUser !== undefined && runeLength(dbUser) > 32) throw invalid('dbUser must be at most 32 characters');
+  const clusterType = optionalOfType<string>(req, 'clusterType', 'string');
+  const clusterVersion = optionalOfType<string>(req, 'clusterVersion', 'string');
+  if (!clusterVersion) throw invalid('clusterVersion is required');
+  parseVersion(clusterVersion);
+  const region = requiredString(req, 'region', 1, 32);
+  const arch = optionalOfType<string>(req, 'cpuArchitecture', 'string');
+  if (!arch) throw invalid('cpuArchitecture is required');
+  const cpuArchitecture = oneOf('cpuArchitecture', arch, CPU_ARCHITECTURES);
+
+  const copiesRaw = optionalOfType<number>(req, 'copies', 'number');
+  if (copiesRaw !== undefined && copiesRaw !== 0 && !(VALID_COPIES as readonly number[]).includes(copiesRaw)) {
+    throw invalid(`copies ${copiesRaw} is invalid, allowed values: ${VALID_COPIES.join(', ')}`);
+  }
+  const parameterGroupID = optionalOfType<string>(req, 'parameterGroupID', 'string');
+  const tagsRaw = req.tags;
+  let tags: string[] | undefined;
+  if (tagsRaw !== undefined && tagsRaw !== null) {
+    if (!Array.isArray(tagsRaw) || !tagsRaw.every((t) => typeof t === 'string')) {
+      throw marshal('tags must be an array of strings');
+    }
+    tags = [...tagsRaw];
+  }
+  const tls = optionalOfType<boolean>(req, 'tls', 'boolean');
+  const exclusive = optionalOfType<boolean>(req, 'exclusive', 'boolean');
+  const vendor = optionalOfType<string>(req, 'vendor', 'string');
+
+  const rp = req.resourceParameters;
+  if (rp === undefined || rp === null) throw invalid('resourceParameters is required');
+  if (!isObject(rp)) throw marshal('resourceParameters must be an object');
+  const requestResourceMode = optionalOfType<string>(rp, 'requestResourceMode', 'string', 'resourceParameters.requestResourceMode');
+  const instanceResource = validateInstanceResources(rp.instanceResource);
+
+  const requestId = optionalOfType<string>(req, 'requestId', 'string');
+  if (requestId !== undefined && !REQUEST_ID.test(requestId)) {
+    throw invalid('requestId must be 1-128 characters of A-Z a-z 0-9 . _ : -');
+  }
+
+  const out: CloneClusterRequest = {
+    sourceClusterId,
+    cloneStrategy,
+    clusterName,
+    dbPassword,
+    clusterVersion,
+    region,
+    cpuArchitecture,
+    resourceParameters: { instanceResource },
+  };
+  if (requestResourceMode !== undefined) out.resourceParameters.requestResourceMode = requestResourceMode;
+  if (copiesRaw) out.copies = copiesRaw;
+  if (parameterGroupID) out.parameterGroupID = parameterGroupID;
+  if (tags !== undefined) out.tags = tags;
+  if (tls !== undefined) out.tls = tls;
+  if (exclusive !== undefined) out.exclusive = exclusive;
+  if (vendor !== undefined) out.vendor = vendor;
+  if (dbUser !== undefined) out.dbUser = dbUser;
+  if (clusterType !== undefined) out.clusterType = clusterType;
+  if (requestId !== undefined) out.requestId = requestId;
+  return out;
+}
+
+/**
+ * Rules that need the source, in TiEM's order (§1.5 #5–#12) plus ours (BR compatibility, copies
+ * set). Expects a request that passed validateCloneRequestShape. Returns the effective copies.
+ */
+export function validateCloneAgainstSource(req: CloneClusterRequest, source: SourceFacts): { copies: number } {
+  const src = source.cluster;
+  if (!tryParseVersion(src.version)) throw invalid(`TiDB version ${src.version} format is invalid`);
+  if (compareVersions(req.clusterVersion, src.version) < 0) {
+    throw new TiemError('CHECK_CLUSTER_VERSION_ERROR', 'the specified cluster version is less than source cluster version');
+  }
+  if (req.cloneStrategy === 'Snapshot' || req.cloneStrategy === 'CDCSync') {
+    const br = brCompatibility(src.version, req.clusterVersion);
+    if (!br.ok) throw new TiemError('CHECK_CLUSTER_VERSION_ERROR', br.rule);
+  }
+  if (req.cloneStrategy === 'CDCSync') {
+    if (source.isSlave) {
+      throw new TiemError('CLONE_SLAVE_ERROR', `cluster ${src.id} is slave, which can not be cloned by CDCSync`);
+    }
+    if (compareVersions(src.version, CDC_SYNC_MIN_SOURCE_VERSION) < 0) {
+      throw new TiemError(
+        'CHECK_CLUSTER_VERSION_ERROR',
+        `cluster ${src.id} version must be greater than or equal to ${CDC_SYNC_MIN_SOURCE_VERSION}`,
+      );
+    }
+    if ((source.componentCounts.CDC ?? 0) < 1) {
+      throw new TiemError('CDC_NOT_FOUND', `cluster ${src.id} not found CDC, which cloned by CDCSync`);
+    }
+  }
+  const copies = req.copies && req.copies > 0 ? req.copies : src.copies;
+  if (countInstances(req.resourceParameters.instanceResource, 'TiKV') < copies) {
+    throw new TiemError('CLONE_TIKV_ERROR', 'the number of TiKV instances is less than the copies');
+  }
+  if (!(VALID_COPIES as readonly number[]).includes(copies)) {
+    throw invalid(`copies ${copies} is invalid, allowed values: ${VALID_COPIES.join(', ')}`);
+  }
+  return { copies };
+}
+
+const HTTP_STATUS: Record<number, number> = {
+  10001: 400, // PARAMETER_INVALID
+  10003: 404, // CLUSTER_NOT_FOUND
+  10004: 400, // MARSHAL_ERROR
+  20101: 400, // DUPLICATED_NAME
+  20114: 409, // CLUSTER_MAINTENANCE_CONFLICT
+  21301: 500, // the seed's statuses (TiEM itself answered 200, a bug)
+  21302: 404,
+  21303: 500,
+  21304: 500,
+};
+
+/** HTTP status the API answers for a TiEM error (spec §3 table); 500 for anything unknown. */
+export function httpStatusOf(err: { code: number; httpStatus?: number }): number {
+  return HTTP_STATUS[err.code] ?? (err.httpStatus && err.httpStatus > 0 ? err.httpStatus : 500);
+}

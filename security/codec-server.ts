@@ -1,0 +1,103 @@
+// Codec server (spec §7): lets the Temporal Web UI / CLI decode encrypted payloads for authorised
+// users. Protocol of Temporal's remote codec: POST <base>/decode and <base>/encode with
+// {"payloads":[{"metadata":{k: base64},"data": base64}]}, answered in the same shape.
+// Configure the Web UI "Codec Server endpoint" to http://<host>:<port> (with "pass access token").
+
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
+import type { Payload, PayloadCodec } from '@temporalio/common';
+
+export interface CodecServerOptions {
+  codec: PayloadCodec;
+  /** Required `Authorization: Bearer <token>`; without it anyone who reaches the port could decrypt. */
+  token: string;
+  /** Origins allowed by CORS, e.g. the Web UI "http://localhost:8233". */
+  allowedOrigins?: string[];
+  /** Largest accepted request body, bytes. */
+  maxBodyBytes?: number;
+}
+
+interface JsonPayload {
+  metadata?: Record<string, string>;
+  data?: string;
+}
+
+const toJson = (p: Payload): JsonPayload => ({
+  metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
+  data: Buffer.from(p.data ?? new Uint8Array()).toString('base64'),
+});
+
+const fromJson = (p: JsonPayload): Payload => ({
+  metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, new Uint8Array(Buffer.from(v, 'base64'))])),
+  data: new Uint8Array(Buffer.from(p.data ?? '', 'base64')),
+});
+
+function tokenMatches(header: string | undefined, token: string): boolean {
+  const m = /^Bearer (.+)$/.exec(header ?? '');
+  if (!m) return false;
+  const a = Buffer.from(m[1]);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw Object.assign(new Error('request body too large'), { status: 413 });
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The request handler, usable on its own (e.g. mounted in the API server). */
+export function codecRequestHandler(opts: CodecServerOptions) {
+  if (!opts.token) throw new Error('codec server needs a bearer token');
+  const limit = opts.maxBodyBytes ?? 8 * 1024 * 1024;
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const origin = req.headers.origin;
+    if (origin && opts.allowedOrigins?.includes(origin)) {
+      res.setHeader('Access-Control-Allow-Origin', origin);
+      res.setHeader('Access-Control-Allow-Credentials', 'true');
+      res.setHeader('Access-Control-Allow-Methods', 'POST, OPTIONS');
+      res.setHeader('Access-Control-Allow-Headers', 'Content-Type, Authorization, X-Namespace');
+      res.setHeader('Vary', 'Origin');
+    }
+    const send = (status: number, body: unknown) => {
+      res.statusCode = status;
+      res.setHeader('Content-Type', 'application/json');
+      res.end(JSON.stringify(body));
+    };
+    if (req.method === 'OPTIONS') {
+      res.statusCode = 204;
+      res.end();
+      return;
+    }
+    const path = (req.url ?? '').split('?')[0].replace(/\/+$/, '');
+    const op = path.endsWith('/decode') ? 'decode' : path.endsWith('/encode') ? 'encode' : undefined;
+    if (req.method !== 'POST' || !op) return send(404, { error: 'POST /encode or /decode' });
+    if (!tokenMatches(req.headers.authorization, opts.token)) return send(401, { error: 'unauthorized' });
+    try {
+      const body = JSON.parse(await readBody(req, limit)) as { payloads?: JsonPayload[] };
+      if (!Array.isArray(body.payloads)) return send(400, { error: 'body must be {"payloads":[...]}' });
+      const payloads = body.payloads.map(fromJson);
+      const out = op === 'decode' ? await opts.codec.decode(payloads) : await opts.codec.encode(payloads);
+      send(200, { payloads: out.map(toJson) });
+    } catch (e) {
+      const status = (e as { status?: number }).status ?? (e instanceof SyntaxError ? 400 : 500);
+      send(status, { error: e instanceof Error ? e.message : String(e) });
+    }
+  };
+}
+
+/** Starts the codec server; resolves once it listens. Close it with `server.close()`. */
+export async function startCodecServer(opts: CodecServerOptions & { port: number; host?: string }): Promise<Server> {
+  const handler = codecRequestHandler(opts);
+  const server = createServer((req, res) => void handler(req, res));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host ?? '127.0.0.1', () => resolve());
+  });
+  return server;
+}

@@ -1,0 +1,256 @@
+// Workflow tests: the real workflow code on a real Temporal dev server, with mocked activities.
+// They check step order, the parallel branches, strategy skips, the compensation chosen for a
+// failure at each step, and cancellation during each branch.
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import type { CloneClusterInput, CloneClusterRequest, CloneStrategy } from '../../domain/types.js';
+import { temporalCliPath } from '../../embedded/temporal-server.js';
+import { progressQuery, SEARCH_ATTRIBUTES } from '../../workflows/definitions.js';
+import { mockActivities, type MockOptions } from './mock-activities.js';
+
+const workflowsPath = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'workflows', 'index.ts');
+let env: TestWorkflowEnvironment;
+let bundle: WorkflowBundleWithSourceMap;
+let seq = 0;
+
+beforeAll(async () => {
+  env = await TestWorkflowEnvironment.createLocal({
+    server: { executable: { type: 'existing-path', path: temporalCliPath() }, searchAttributes: SEARCH_ATTRIBUTES },
+  });
+  bundle = await bundleWorkflowCode({ workflowsPath, logger: { log() {}, info() {}, warn() {}, error() {}, debug() {}, trace() {} } as never });
+});
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+function request(strategy: CloneStrategy, over: Partial<CloneClusterRequest> = {}): CloneClusterRequest {
+  return {
+    sourceClusterId: 'src-cluster-1',
+    cloneStrategy: strategy,
+    clusterName: `clone-target-${seq}`,
+    dbPassword: 'Secret-Passw0rd',
+    clusterVersion: 'v7.5.1',
+    region: 'Region1',
+    cpuArchitecture: 'X86_64',
+    resourceParameters: {
+      instanceResource: [
+        { componentType: 'PD', resource: [{ zoneCode: 'Region1,Zone1', specCode: '4C8G', count: 1 }] },
+        { componentType: 'TiDB', resource: [{ zoneCode: 'Region1,Zone1', specCode: '4C8G', count: 1 }] },
+        { componentType: 'TiKV', resource: [{ zoneCode: 'Region1,Zone1', specCode: '4C8G', count: 3 }] },
+      ],
+    },
+    ...over,
+  };
+}
+
+async function runClone(
+  strategy: CloneStrategy,
+  mock: MockOptions = {},
+  input: Partial<CloneClusterInput> = {},
+  control?: (h: WorkflowHandle, signalHang: Promise<void>) => Promise<void>,
+) {
+  seq++;
+  let hung!: () => void;
+  const hang = new Promise<void>((r) => (hung = r));
+  const m = mockActivities({ ...mock, onHang: () => hung() });
+  const taskQueue = `wf-test-${seq}`;
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: bundle,
+    activities: m.activities,
+    maxHeartbeatThrottleInterval: '100 milliseconds',
+    defaultHeartbeatThrottleInterval: '100 milliseconds',
+  });
+  const clusterId = `tgt${seq}`;
+  const result = await worker.runUntil(async () => {
+    const handle = await env.client.workflow.start('cloneCluster', {
+      taskQueue,
+      workflowId: `clone-${clusterId}`,
+      args: [{ request: request(strategy, input.request), options: input.options } satisfies CloneClusterInput],
+    });
+    if (control) await control(handle, hang);
+    let outcome: unknown;
+    let error: unknown;
+    try {
+      outcome = await handle.result();
+    } catch (err) {
+      error = err;
+    }
+    const progress = await handle.query(progressQuery);
+    return { outcome, error, progress, handle };
+  });
+  return { ...m, ...result, clusterId };
+}
+
+function failureOf(err: unknown): ApplicationFailure | CancelledFailure | undefined {
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  return (err as WorkflowFailedError).cause as ApplicationFailure | CancelledFailure;
+}
+
+describe('cloneCluster step order', () => {
+  test('Snapshot: admission, both branches, restore after the join, GC back right after the backup', async () => {
+    const r = await runClone('Snapshot', { delays: { backup: 600, deployCluster: 400 } });
+    expect(r.error).toBeUndefined();
+    const n = r.names();
+    expect(n[0]).toBe('startMaintenance');
+    expect(n[1]).toBe('prepareResource');
+    // the source branch and the target branch both ran, before the restore
+    for (const s of ['modifySourceClusterGCTime', 'backup', 'deployCluster', 'adjustParameters']) {
+      expect(r.indexOf(s)).toBeGreaterThan(1);
+      expect(r.indexOf(s)).toBeLessThan(r.indexOf('restoreFromSrcCluster'));
+    }
+    // original GC read before it is changed; restored once after the backup, before the restore
+    expect(r.indexOf('readSourceClusterGCTime')).toBeLessThan(r.indexOf('modifySourceClusterGCTime'));
+    expect(r.indexOf('recoverSourceClusterGCTime')).toBeGreaterThan(r.indexOf('backup'));
+    expect(r.indexOf('recoverSourceClusterGCTime')).toBeLessThan(r.indexOf('restoreFromSrcCluster'));
+    expect(n.filter((x) => x === 'recoverSourceClusterGCTime')).toHaveLength(1);
+    expect(r.indexOf('reconcileAccounts')).toBeGreaterThan(r.indexOf('restoreFromSrcCluster'));
+    expect(r.called('syncIncrData')).toBe(false);
+    // target branch order (seed table)
+    const target = ['buildConfig', 'deployCluster', 'syncConnectionKey', 'syncTopology', 'startCluster', 'setClusterOnline', 'initRootAccount',
+      'initAccount', 'persistCluster', 'applyParameterGroup', 'syncBackupStrategy', 'syncParameters', 'adjustParameters'];
+    const idx = target.map((s) => r.indexOf(s));
+    expect([...idx].sort((a, b) => a - b)).toEqual(idx);
+    // end: persist, end maintenance, then the abandoned log child
+    expect(n.at(-1)).toBe('collectLogConfig');
+    expect(r.called('revertResourceAfterFailure')).toBe(false);
+    expect(r.progress.status).toBe('Finished');
+  });
+
+  test('the backup and the deployment overlap in time (progress query)', async () => {
+    const r = await runClone('Snapshot', { delays: { backup: 800, deployCluster: 800 } });
+    const backup = r.progress.nodes.find((x) => x.name === 'backupSourceCluster')!;
+    const deploy = r.progress.nodes.find((x) => x.name === 'deployCluster')!;
+    expect(Date.parse(backup.startTime!)).toBeLessThan(Date.parse(deploy.endTime!));
+    expect(Date.parse(deploy.startTime!)).toBeLessThan(Date.parse(backup.endTime!));
+  });
+
+  test('CDCSync: changefeed from the backup, GC back once it exists, then the catch-up wait', async () => {
+    const r = await runClone('CDCSync');
+    expect(r.error).toBeUndefined();
+    expect(r.indexOf('syncIncrData')).toBeGreaterThan(r.indexOf('reconcileAccounts'));
+    expect(r.indexOf('recoverSourceClusterGCTime')).toBeGreaterThan(r.indexOf('syncIncrData'));
+    expect(r.indexOf('recoverSourceClusterGCTime')).toBeLessThan(r.indexOf('waitChangefeedCatchUp'));
+    const wait = r.calls.find((c) => c.name === 'waitChangefeedCatchUp')!.arg as { thresholdMs: number };
+    expect(wait.thresholdMs).toBe(300_000); // half of the source's original 10m0s
+    expect((r.outcome as { changefeedId: string }).changefeedId).toBe(`clone-${r.clusterId}`);
+  });
+
+  test('TopologyClone: no GC change, no backup, no restore', async () => {
+    const r = await runClone('TopologyClone');
+    expect(r.error).toBeUndefined();
+    for (const s of ['readSourceClusterGCTime', 'modifySourceClusterGCTime', 'backupSourceCluster', 'backup', 'restoreFromSrcCluster', 'reconcileAccounts', 'syncIncrData', 'recoverSourceClusterGCTime']) {
+      expect(r.called(s)).toBe(false);
+    }
+    expect(r.called('deployCluster')).toBe(true);
+    expect(r.progress.nodes.find((x) => x.name === 'backupSourceCluster')!.status).toBe('skipped');
+  });
+
+  test('syncParameters is skipped when the target version differs from the source', async () => {
+    const r = await runClone('Snapshot', { sourceVersion: 'v7.5.0' });
+    expect(r.error).toBeUndefined();
+    expect(r.called('syncParameters')).toBe(false);
+    expect(r.progress.nodes.find((x) => x.name === 'syncParameters')!.status).toBe('skipped');
+  });
+
+  test('bad input fails with the TiEM code before any activity runs', async () => {
+    const r = await runClone('Snapshot', {}, { request: request('Snapshot', { copies: 4 }) });
+    const f = failureOf(r.error) as ApplicationFailure;
+    expect(f.type).toBe('PARAMETER_INVALID');
+    expect(r.calls).toHaveLength(0);
+  });
+});
+
+describe('compensation', () => {
+  // before deploy: TiEM `fail` (release resources); after: `failAfterDeploy` (keep them)
+  const cases: [string, CloneStrategy, { released: boolean; gc: boolean; changefeed?: boolean }][] = [
+    ['prepareResource', 'Snapshot', { released: true, gc: false }],
+    ['modifySourceClusterGCTime', 'Snapshot', { released: true, gc: true }],
+    ['backup', 'Snapshot', { released: true, gc: true }],
+    ['buildConfig', 'Snapshot', { released: true, gc: true }],
+    ['deployCluster', 'Snapshot', { released: false, gc: true }],
+    ['startCluster', 'Snapshot', { released: false, gc: true }],
+    ['initAccount', 'CDCSync', { released: false, gc: true }],
+    ['modifyParameter', 'Snapshot', { released: false, gc: true }],
+    ['restoreFromSrcCluster', 'Snapshot', { released: false, gc: true }],
+    ['waitChangefeedCatchUp', 'CDCSync', { released: false, gc: true, changefeed: true }],
+  ];
+
+  test.each(cases)('failure in %s (%s)', async (failAt, strategy, expected) => {
+    const r = await runClone(strategy, { failAt, delays: { backup: 300 } });
+    const f = failureOf(r.error) as ApplicationFailure;
+    expect(f).toBeInstanceOf(ApplicationFailure);
+    expect(f.type).toBe('TASK_FAILED');
+    expect(f.message).toContain(`injected failure in ${failAt}`);
+    expect(r.called('revertResourceAfterFailure')).toBe(expected.released);
+    expect(r.called('setClusterFailure')).toBe(true);
+    // a target that is only collateral of a failed source branch is destroyed, if it was deployed
+    const sourceBranch = ['modifySourceClusterGCTime', 'backup'].includes(failAt);
+    expect(r.called('destroyCluster')).toBe(sourceBranch && r.called('deployCluster'));
+    expect(r.calls.at(-1)!.name).toBe('endMaintenance');
+    const endArgs = r.calls.at(-1)!.arg as { clusterIds: string[] };
+    expect(endArgs.clusterIds).toEqual(['src-cluster-1', r.clusterId]);
+    if (expected.gc) {
+      const recovered = r.calls.filter((c) => c.name === 'recoverSourceClusterGCTime');
+      expect(recovered.length).toBeGreaterThanOrEqual(1);
+      expect((recovered.at(-1)!.arg as { gcLifeTime: string }).gcLifeTime).toBe('10m0s');
+    } else {
+      expect(r.called('recoverSourceClusterGCTime')).toBe(false);
+    }
+    expect(r.called('removeChangefeed')).toBe(expected.changefeed ?? false);
+    expect(r.progress.status).toBe('Failed');
+    expect(r.progress.error?.code).toBe(9995);
+    // the undo of admission always ran
+    expect(r.progress.nodes.find((x) => x.name === 'startMaintenance')!.status).toBe('compensated');
+  });
+
+  test('failure after deploy with destroyOnFailure destroys the target and does not double-release', async () => {
+    const r = await runClone('Snapshot', { failAt: 'initAccount' }, { options: { destroyOnFailure: true } });
+    expect(failureOf(r.error)).toBeInstanceOf(ApplicationFailure);
+    expect(r.called('destroyCluster')).toBe(true);
+    expect(r.indexOf('destroyCluster')).toBeLessThan(r.indexOf('endMaintenance'));
+  });
+
+  test('a failing cleanup step does not stop the others and is reported', async () => {
+    const r = await runClone('Snapshot', { failAt: ['backup', 'revertResourceAfterFailure'] });
+    const f = failureOf(r.error) as ApplicationFailure;
+    expect(f.message).toContain('injected failure in backup');
+    expect(f.message).toContain('cleanup errors: prepareResource');
+    expect(r.calls.at(-1)!.name).toBe('endMaintenance');
+    expect(r.progress.compensationErrors).toHaveLength(1);
+    expect(r.progress.compensationErrors[0]).toContain('revertResourceAfterFailure');
+  });
+});
+
+describe('cancellation', () => {
+  test.each([
+    ['backup', 'source branch'],
+    ['deployCluster', 'target branch'],
+  ])('cancel while %s runs (%s): the other branch stops and compensation runs', async (hangAt) => {
+    const r = await runClone('Snapshot', { hangAt, delays: { backup: 200, deployCluster: 200 } }, {}, async (h, hang) => {
+      await hang;
+      await h.cancel();
+    });
+    expect(failureOf(r.error)).toBeInstanceOf(CancelledFailure);
+    expect(r.cancelled).toContain(hangAt);
+    expect(r.called('setClusterFailure')).toBe(true);
+    expect(r.called('recoverSourceClusterGCTime')).toBe(true);
+    expect(r.calls.at(-1)!.name).toBe('endMaintenance');
+    expect(r.called('restoreFromSrcCluster')).toBe(false);
+    expect(r.progress.status).toBe('Canceled');
+  });
+
+  test('a failure in one branch cancels the other branch', async () => {
+    const r = await runClone('Snapshot', { hangAt: 'backup', failAt: 'startCluster' });
+    const f = failureOf(r.error) as ApplicationFailure;
+    expect(f.message).toContain('injected failure in startCluster');
+    expect(r.cancelled).toContain('backup');
+    expect(r.called('updateBackupRecord')).toBe(true); // the backup record is marked Failed
+  });
+});

@@ -1,0 +1,113 @@
+// Mocked activities for workflow tests: record every call, optionally fail or hang at one step.
+import { ApplicationFailure } from '@temporalio/common';
+import { Context, sleep } from '@temporalio/activity';
+import type { CloneActivities, ModifyParametersInput } from '../../activities/types.js';
+
+export interface MockOptions {
+  /** Activity name that fails (non-retryable, with a TiEM type). */
+  failAt?: string | string[];
+  failType?: string;
+  /** Activity name that runs until cancelled, heartbeating. */
+  hangAt?: string;
+  /** Called when the hanging activity starts (the test then cancels). */
+  onHang?: () => void;
+  delays?: Partial<Record<keyof CloneActivities, number>>;
+  sourceVersion?: string;
+}
+
+export interface Call {
+  name: string;
+  arg: unknown;
+  start: number;
+  end?: number;
+}
+
+export function mockActivities(opts: MockOptions = {}) {
+  const calls: Call[] = [];
+  const cancelled: string[] = [];
+
+  const wrap = <A, R>(name: keyof CloneActivities, result: (a: A) => R) =>
+    async (a: A): Promise<R> => {
+      const call: Call = { name, arg: a, start: Date.now() };
+      calls.push(call);
+      try {
+        if (opts.hangAt === name) {
+          opts.onHang?.();
+          for (;;) {
+            Context.current().heartbeat();
+            try {
+              await sleep(50);
+            } catch (err) {
+              cancelled.push(name);
+              throw err;
+            }
+          }
+        }
+        const delay = opts.delays?.[name];
+        if (delay) await sleep(delay);
+        if ([opts.failAt ?? []].flat().includes(name)) {
+          throw ApplicationFailure.create({ type: opts.failType ?? 'TASK_FAILED', message: `[9995]Task failed\tinjected failure in ${name}`, nonRetryable: true, details: [{ code: 9995 }] });
+        }
+        return result(a);
+      } finally {
+        call.end = Date.now();
+      }
+    };
+
+  const mp = (purpose: ModifyParametersInput['purpose'], clusterId: string, reboot = false): ModifyParametersInput => ({
+    clusterId,
+    mode: purpose === 'applyParameterGroup' ? 'apply' : 'update',
+    params: [{ component: 'pd', name: 'replication.max-replicas', value: '3' }],
+    reboot,
+    purpose,
+  });
+
+  const activities: CloneActivities = {
+    startMaintenance: wrap('startMaintenance', (a: { targetClusterId: string; request: { sourceClusterId: string; clusterName: string; clusterVersion: string } }) => ({
+      source: { id: a.request.sourceClusterId, name: 'source', version: opts.sourceVersion ?? a.request.clusterVersion, parameterGroupId: 'default-v7.5' },
+      target: {
+        id: a.targetClusterId, name: a.request.clusterName, version: a.request.clusterVersion, copies: 3, region: 'Region1',
+        cpuArchitecture: 'X86_64' as const, tags: [], tls: false, exclusive: false, vendor: 'Local', parameterGroupId: 'default-v7.5',
+      },
+    })),
+    endMaintenance: wrap('endMaintenance', () => undefined),
+    setClusterFailure: wrap('setClusterFailure', () => undefined),
+    persistCluster: wrap('persistCluster', () => undefined),
+    prepareResource: wrap('prepareResource', () => ({ allocationRequestId: 'r', instances: [], globalPorts: [11000, 11001], resultLines: [] })),
+    revertResourceAfterFailure: wrap('revertResourceAfterFailure', () => 'released'),
+    readSourceClusterGCTime: wrap('readSourceClusterGCTime', () => '10m0s'),
+    modifySourceClusterGCTime: wrap('modifySourceClusterGCTime', () => undefined),
+    recoverSourceClusterGCTime: wrap('recoverSourceClusterGCTime', () => undefined),
+    backupSourceCluster: wrap('backupSourceCluster', (a: { backupId: string }) => ({ backupId: a.backupId, storage: `local:///tmp/${a.backupId}` })),
+    backup: wrap('backup', () => ({ backupTs: '449000000000000000', sizeBytes: 1024 })),
+    updateBackupRecord: wrap('updateBackupRecord', () => undefined),
+    buildConfig: wrap('buildConfig', () => ({ topologyYaml: 'global: {}' })),
+    deployCluster: wrap('deployCluster', () => ['deployed']),
+    syncConnectionKey: wrap('syncConnectionKey', () => undefined),
+    syncTopology: wrap('syncTopology', () => undefined),
+    startCluster: wrap('startCluster', () => ['started']),
+    setClusterOnline: wrap('setClusterOnline', () => ['online']),
+    destroyCluster: wrap('destroyCluster', () => ['destroyed']),
+    initRootAccount: wrap('initRootAccount', () => undefined),
+    initAccount: wrap('initAccount', () => ['init user EM_Backup_Restore succeed']),
+    reconcileAccounts: wrap('reconcileAccounts', () => ['root re-asserted']),
+    applyParameterGroup: wrap('applyParameterGroup', (a: { targetClusterId: string }) => mp('applyParameterGroup', a.targetClusterId)),
+    syncBackupStrategy: wrap('syncBackupStrategy', () => 'no backup strategy'),
+    syncParameters: wrap('syncParameters', (a: { targetClusterId: string }) => mp('syncParameters', a.targetClusterId)),
+    adjustParameters: wrap('adjustParameters', (a: { targetClusterId: string }) => mp('adjustParameters', a.targetClusterId, true)),
+    validationParameter: wrap('validationParameter', () => undefined),
+    modifyParameter: wrap('modifyParameter', (a: ModifyParametersInput) => ({ roles: a.reboot ? ['pd'] : [], resultLines: [] })),
+    refreshParameter: wrap('refreshParameter', () => undefined),
+    persistParameter: wrap('persistParameter', () => undefined),
+    restoreFromSrcCluster: wrap('restoreFromSrcCluster', () => ({ backupTs: '449000000000000000', sizeBytes: 1024 })),
+    syncIncrData: wrap('syncIncrData', (a: { changefeedId: string }) => ({ changefeedId: a.changefeedId, cdcServer: '127.0.1.1:8300', startTs: '449000000000000000', resultLines: ['changefeed created'] })),
+    waitChangefeedCatchUp: wrap('waitChangefeedCatchUp', () => ({ lagMs: 10, resultLines: ['caught up'] })),
+    removeChangefeed: wrap('removeChangefeed', () => 'changefeed removed'),
+    collectLogConfig: wrap('collectLogConfig', () => undefined),
+  };
+
+  const names = () => calls.map((c) => c.name);
+  const called = (name: string) => calls.some((c) => c.name === name);
+  const indexOf = (name: string) => names().indexOf(name);
+  return { activities, calls, names, called, indexOf, cancelled };
+}

@@ -1,0 +1,88 @@
+// Builds the worker: injected clients (metadata store, tiup, BR, TiDB SQL, TiCDC) → activities,
+// plus the workflows, on one task queue. Used by worker/main.ts, the demo and the tests.
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { PayloadCodec } from '@temporalio/common';
+import { createActivities } from '../activities/index.js';
+import type { ActivityDeps } from '../activities/deps.js';
+import { createBrClient, createTicdcClient, createTidbSqlClient, createTiupClient } from '../adapters/index.js';
+import { openMetadataStore } from '../metadata/index.js';
+import type { MetadataStore } from '../metadata/types.js';
+import { createEncryptionCodec } from '../security/codec.js';
+import type { WorkerConfig } from './config.js';
+
+export const workflowsPath = join(dirname(fileURLToPath(import.meta.url)), '..', 'workflows', 'index.ts');
+
+export function payloadCodecs(config: Pick<WorkerConfig, 'codecKey'>): PayloadCodec[] {
+  return config.codecKey ? [createEncryptionCodec(config.codecKey)] : [];
+}
+
+/** The production clients, configured from the worker configuration. */
+export function createActivityDeps(config: WorkerConfig, store: MetadataStore, signalClient?: Client): ActivityDeps {
+  const env = { TIUP_HOME: config.tiupHome };
+  return {
+    store,
+    tiup: createTiupClient({ tiupBin: config.tiupBin, tiupHome: config.tiupHome, sshUser: config.deployUser, sshKeyPath: config.sshKeyPath, env }),
+    br: createBrClient({ tiupBin: config.tiupBin, tiupHome: config.tiupHome, env }),
+    sql: createTidbSqlClient(),
+    cdc: createTicdcClient(),
+    config: {
+      backupStorageBase: config.backupStorageBase,
+      deployUser: config.deployUser,
+      sshPort: config.sshPort,
+      cloneGcLifeTime: config.cloneGcLifeTime,
+      healthTimeoutMs: config.healthTimeoutMs,
+      pollIntervalMs: config.pollIntervalMs,
+    },
+    signalWorkflow: signalClient
+      ? async (workflowId, signalName, arg) => {
+          await signalClient.workflow.getHandle(workflowId).signal(signalName, arg);
+        }
+      : undefined,
+  };
+}
+
+export interface CloneWorker {
+  worker: Worker;
+  store: MetadataStore;
+  /** Closes what createCloneWorker opened (call after the worker stopped). */
+  close(): Promise<void>;
+}
+
+export async function createCloneWorker(
+  config: WorkerConfig,
+  overrides: Partial<WorkerOptions> & { store?: MetadataStore } = {},
+): Promise<CloneWorker> {
+  const { store: givenStore, ...workerOverrides } = overrides;
+  const store = givenStore ?? (await openMetadataStore(config.metadataUrl, config.secretKey));
+  if (!givenStore) await store.migrate();
+  const codecs = payloadCodecs(config);
+  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  // A client for the BR progress signals the activities send to the clone workflow.
+  const clientConnection = await Connection.connect({ address: config.temporalAddress });
+  const client = new Client({ connection: clientConnection, namespace: config.namespace, dataConverter: { payloadCodecs: codecs } });
+  const worker = await Worker.create({
+    connection,
+    namespace: config.namespace,
+    taskQueue: config.taskQueue,
+    workflowsPath,
+    activities: createActivities(createActivityDeps(config, store, client)),
+    dataConverter: { payloadCodecs: codecs },
+    shutdownGraceTime: config.shutdownGraceMs,
+    maxConcurrentActivityTaskExecutions: config.maxConcurrentActivities,
+    maxHeartbeatThrottleInterval: config.heartbeatThrottleMs,
+    defaultHeartbeatThrottleInterval: Math.min(config.heartbeatThrottleMs, 30_000),
+    ...workerOverrides,
+  });
+  return {
+    worker,
+    store,
+    async close() {
+      await clientConnection.close();
+      await connection.close();
+      if (!givenStore) await store.close();
+    },
+  };
+}

@@ -1,0 +1,26 @@
+// Worker process: `npm run worker`. Configuration from the environment (worker/config.ts).
+// SIGINT/SIGTERM start a graceful shutdown: in-flight activities get shutdownGraceTime to finish.
+import { loadWorkerConfig, ConfigError } from './config.js';
+import { createCloneWorker } from './create-worker.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadWorkerConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const { worker, close } = await createCloneWorker(config);
+  console.log(`tiem-clone worker on ${config.temporalAddress}, namespace ${config.namespace}, task queue ${config.taskQueue}`);
+  await worker.run(); // the SDK installs SIGINT/SIGTERM handlers that call worker.shutdown()
+  await close();
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,285 @@
+// cloneCluster: TiEM's clone flow as a DAG (spec §5.1) with a saga (spec §5.3).
+//
+//   startMaintenance → prepareResource
+//   ├── source: modifySourceClusterGCTime → backupSourceCluster (child backupCluster)
+//   └── target: buildConfig → deployCluster → syncConnectionKey → syncTopology → startCluster
+//               → setClusterOnline → initRootAccount → initAccount → persistCluster
+//               → applyParameterGroup (child) → syncBackupStrategy → syncParameters (child)
+//               → adjustParameters (child)
+//   join → restoreCluster (child) → reconcileAccounts → syncIncrData (CDCSync)
+//   end: recoverSourceClusterGCTime · persistCluster · endMaintenance · asyncBuildLog (abandoned child)
+//
+// Undo registered before each forward step, run newest first, non-cancellable:
+//   startMaintenance → endMaintenance + setClusterFailure  | prepareResource → revertResourceAfterFailure
+//   modifySourceClusterGCTime → recoverSourceClusterGCTime | deployCluster → keep (failAfterDeploy) or destroy
+//   syncIncrData → removeChangefeed
+import {
+  CancellationScope,
+  ParentClosePolicy,
+  executeChild,
+  isCancellation,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+  uuid4,
+  workflowInfo,
+  ChildWorkflowCancellationType,
+} from '@temporalio/workflow';
+import type { BackupStarted, BrRunOutcome, ModifyParametersInput } from '../activities/types.js';
+import { parseGoDuration } from '../domain/go-duration.js';
+import { ProgressTracker } from '../domain/progress.js';
+import { CLONE_STRATEGIES, type CloneClusterInput, type CloneClusterRequest, type CloneResult, type CloneStrategy } from '../domain/types.js';
+import { validateCloneRequestShape } from '../domain/validation.js';
+import { br, short, tiup, undo, wait } from './activity-options.js';
+import { backupCluster, buildLogConfig, modifyParameters, restoreCluster } from './children.js';
+import {
+  TiemCloneStep,
+  TiemCloneStrategy,
+  TiemClusterId,
+  TiemSourceClusterId,
+  brProgressSignal,
+  progressQuery,
+  workflowIds,
+} from './definitions.js';
+import { check, describe, errorCodeOf, finalFailure } from './failures.js';
+import { Saga } from './saga.js';
+
+/** GC life time held on the source while the backup and changefeed need history (TiEM's value). */
+const CLONE_GC_LIFE_TIME = '720h';
+
+export async function cloneCluster(input: CloneClusterInput): Promise<CloneResult> {
+  const { workflowId } = workflowInfo();
+  const targetClusterId = input.targetClusterId ?? workflowId.replace(/^clone-/, '');
+  const holder = workflowId;
+  const options = input.options ?? {};
+  // The progress query answers even for a request that fails validation.
+  const raw = (input.request ?? {}) as Partial<CloneClusterRequest>;
+  const progress = new ProgressTracker({
+    workflowId,
+    sourceClusterId: String(raw.sourceClusterId ?? ''),
+    targetClusterId,
+    strategy: CLONE_STRATEGIES.includes(raw.cloneStrategy as CloneStrategy) ? (raw.cloneStrategy as CloneStrategy) : 'Snapshot',
+  });
+  setHandler(progressQuery, () => progress.snapshot());
+  let request: CloneClusterRequest;
+  try {
+    request = check(() => validateCloneRequestShape(input.request));
+  } catch (err) {
+    progress.finish('Failed', { code: errorCodeOf(err), message: describe(err) });
+    throw err;
+  }
+  const { dbPassword, ...publicRequest } = request;
+  const strategy = request.cloneStrategy;
+  const sourceClusterId = request.sourceClusterId;
+  setHandler(brProgressSignal, ({ node, progress: p }) => progress.setBr(node, p));
+  upsertSearchAttributes([
+    { key: TiemClusterId, value: targetClusterId },
+    { key: TiemSourceClusterId, value: sourceClusterId },
+    { key: TiemCloneStrategy, value: strategy },
+  ]);
+
+  /** Runs one node: progress times and lines, the TiemCloneStep search attribute. */
+  async function step<T>(name: string, fn: () => Promise<T>, lines?: (r: T) => string[]): Promise<T> {
+    progress.start(name);
+    upsertSearchAttributes([{ key: TiemCloneStep, value: name }]);
+    try {
+      const r = await fn();
+      progress.done(name, lines ? lines(r) : Array.isArray(r) ? (r as string[]) : typeof r === 'string' ? [r] : []);
+      return r;
+    } catch (err) {
+      progress.fail(name, describe(err));
+      throw err;
+    }
+  }
+
+  const saga = new Saga(progress);
+  let gcOriginal: string | undefined; // saved once, before the change; never overwritten by a retry
+  let gcRestored = false;
+  let deployStarted = false;
+  // A target that failed itself is kept for inspection (failAfterDeploy); one that is only
+  // collateral of a failed backup has nothing worth inspecting and is destroyed.
+  let destroyTarget = options.destroyOnFailure ?? false;
+  let backup: (BackupStarted & BrRunOutcome) | undefined;
+  let changefeedId: string | undefined;
+
+  async function recoverSourceGc(): Promise<void> {
+    if (gcOriginal === undefined || gcRestored) return;
+    const original = gcOriginal;
+    await step('recoverSourceClusterGCTime', () => short.recoverSourceClusterGCTime({ sourceClusterId, gcLifeTime: original }), () => [
+      `tidb_gc_life_time restored to ${original}`,
+    ]);
+    gcRestored = true;
+  }
+
+  async function runModifyParameters(purpose: ModifyParametersInput['purpose'], params: ModifyParametersInput): Promise<string[]> {
+    await executeChild(modifyParameters, {
+      workflowId: workflowIds.modifyParameters(targetClusterId, purpose),
+      args: [params],
+      cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+    });
+    return [`${params.params.length} parameter(s) ${params.mode === 'apply' ? 'applied' : 'updated'}${params.reboot ? ', reloaded' : ''}`];
+  }
+
+  const sourceBranch = async (): Promise<void> => {
+    if (strategy === 'TopologyClone') return;
+    await step('modifySourceClusterGCTime', async () => {
+      gcOriginal ??= await short.readSourceClusterGCTime({ sourceClusterId });
+      saga.add('modifySourceClusterGCTime', () => recoverSourceGc());
+      await short.modifySourceClusterGCTime({ sourceClusterId, gcLifeTime: CLONE_GC_LIFE_TIME });
+      return [`tidb_gc_life_time ${gcOriginal} → ${CLONE_GC_LIFE_TIME}`];
+    });
+    const backupId = uuid4();
+    backup = await step(
+      'backupSourceCluster',
+      async () => {
+        const started = await short.backupSourceCluster({ sourceClusterId, backupId });
+        const outcome = await executeChild(backupCluster, {
+          workflowId: workflowIds.backup(backupId),
+          args: [{ backupId, report: { workflowId, node: 'backupSourceCluster' as const } }],
+          cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+        });
+        return { ...started, ...outcome };
+      },
+      (b) => [`do backup for source cluster ${sourceClusterId}, backup mode: manual`, `backup ${b.backupId}: BackupTS ${b.backupTs}, ${b.sizeBytes} bytes`],
+    );
+    // Snapshot needs no history after the backup: BR's own safepoint covered it.
+    if (strategy === 'Snapshot') await recoverSourceGc();
+  };
+
+  const targetBranch = async (): Promise<void> => {
+    const { topologyYaml } = await step('buildConfig', () => short.buildConfig({ targetClusterId }), () => ['topology rendered']);
+    deployStarted = true;
+    saga.add('deployCluster', async () =>
+      destroyTarget ? undo.destroyCluster({ targetClusterId }) : [`target ${targetClusterId} kept for inspection (failAfterDeploy)`],
+    );
+    await step('deployCluster', () => tiup.deployCluster({ targetClusterId, version: request.clusterVersion, topologyYaml }));
+    await step('syncConnectionKey', () => short.syncConnectionKey({ targetClusterId }));
+    await step('syncTopology', () => short.syncTopology({ targetClusterId }));
+    await step('startCluster', () => tiup.startCluster({ targetClusterId }));
+    await step('setClusterOnline', () => wait.setClusterOnline({ targetClusterId }));
+    await step('initRootAccount', () => short.initRootAccount({ targetClusterId, password: dbPassword }));
+    await step('initAccount', () => short.initAccount({ targetClusterId }));
+    await step('persistCluster', () => short.persistCluster({ targetClusterId }));
+    await step('applyParameterGroup', async () =>
+      runModifyParameters('applyParameterGroup', await short.applyParameterGroup({ targetClusterId, parameterGroupId: admitted.target.parameterGroupId })),
+    );
+    await step('syncBackupStrategy', () => short.syncBackupStrategy({ sourceClusterId, targetClusterId }));
+    if (admitted.source.version === request.clusterVersion) {
+      await step('syncParameters', async () => {
+        const params = await short.syncParameters({ sourceClusterId, targetClusterId });
+        return params.params.length ? runModifyParameters('syncParameters', params) : ['no parameter to sync'];
+      });
+    } else {
+      progress.skip('syncParameters', `target version ${request.clusterVersion} differs from source version ${admitted.source.version}`);
+    }
+    await step('adjustParameters', async () =>
+      runModifyParameters('adjustParameters', await short.adjustParameters({ targetClusterId, copies: admitted.target.copies })),
+    );
+  };
+
+  // Registered before startMaintenance: both are safe when nothing was created (holder-checked).
+  saga.add('startMaintenance', async () => {
+    await undo.setClusterFailure({ targetClusterId });
+    await undo.endMaintenance({ holder, clusterIds: [sourceClusterId, targetClusterId] });
+    return ['target status Failure, maintenance cleared'];
+  });
+  let admitted: Awaited<ReturnType<typeof short.startMaintenance>>;
+  try {
+    admitted = await step('startMaintenance', () => short.startMaintenance({ holder, targetClusterId, request: publicRequest }), (a) => [
+      `source ${a.source.id} BeingCloned, target ${a.target.id} (${a.target.name}) Cloning`,
+    ]);
+
+    saga.add('prepareResource', async () =>
+      deployStarted && !destroyTarget
+        ? ['resources kept with the deployed target (failAfterDeploy)']
+        : [await undo.revertResourceAfterFailure({ allocationRequestId: `${holder}/prepareResource` })],
+    );
+    await step('prepareResource', () => short.prepareResource({ holder, targetClusterId, request: publicRequest, target: admitted.target }), (r) => [
+      ...r.resultLines,
+      `prepare resource for cluster ${targetClusterId}`,
+    ]);
+
+    const failed = await runBranches(sourceBranch, targetBranch);
+    if (failed) {
+      if (failed.branch === 0) destroyTarget = true;
+      throw failed.error;
+    }
+
+    if (backup) {
+      const b = backup;
+      await step('restoreCluster', () =>
+        executeChild(restoreCluster, {
+          workflowId: workflowIds.restore(targetClusterId, b.backupId),
+          args: [{ targetClusterId, backupId: b.backupId, report: { workflowId, node: 'restoreCluster' as const } }],
+          cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+        }),
+        (r) => [`restore backup ${b.backupId} (BackupTS ${r.backupTs}) into ${targetClusterId}`],
+      );
+      await step('reconcileAccounts', () => short.reconcileAccounts({ targetClusterId }));
+    }
+
+    if (strategy === 'CDCSync' && backup) {
+      const b = backup;
+      const id = workflowIds.changefeed(targetClusterId);
+      await step('syncIncrData', async () => {
+        saga.add('syncIncrData', async () => [await undo.removeChangefeed({ sourceClusterId, targetClusterId, changefeedId: id })]);
+        const cf = await short.syncIncrData({ sourceClusterId, targetClusterId, backupId: b.backupId, changefeedId: id });
+        changefeedId = cf.changefeedId;
+        progress.addLines('syncIncrData', cf.resultLines);
+        // TiCDC's service safepoint now protects the start point: the source needs no extra history.
+        await recoverSourceGc();
+        const thresholdMs = options.cdcLagThresholdMs ?? parseGoDuration(gcOriginal ?? '10m0s') / 2;
+        const caughtUp = await wait.waitChangefeedCatchUp({ changefeedId: cf.changefeedId, sourceClusterId, cdcServer: cf.cdcServer, thresholdMs });
+        return caughtUp.resultLines;
+      });
+    }
+
+    await step('end', async () => {
+      await recoverSourceGc();
+      await short.persistCluster({ targetClusterId });
+      await short.endMaintenance({ holder, clusterIds: [sourceClusterId, targetClusterId] });
+      await startChild(buildLogConfig, {
+        workflowId: workflowIds.buildLogConfig(targetClusterId),
+        args: [{ clusterId: targetClusterId }],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+      });
+      return ['cluster persisted, maintenance ended, log collection started'];
+    });
+  } catch (err) {
+    const errors = await CancellationScope.nonCancellable(() => saga.compensate());
+    const code = errorCodeOf(err);
+    progress.finish(isCancellation(err) ? 'Canceled' : 'Failed', { code, message: describe(err) });
+    throw finalFailure(err, errors);
+  }
+
+  progress.finish('Finished');
+  return {
+    clusterId: targetClusterId,
+    sourceClusterId,
+    strategy,
+    backupId: backup?.backupId,
+    backupTs: backup?.backupTs,
+    changefeedId,
+    progress: progress.snapshot(),
+  };
+}
+
+/**
+ * Runs the branches at once; the first failure cancels the others, and all settle before we go
+ * on. Returns the original failure (not the cancellations it caused) and its branch index.
+ */
+async function runBranches(...branches: (() => Promise<void>)[]): Promise<{ branch: number; error: unknown } | undefined> {
+  const scope = new CancellationScope();
+  const results = await scope.run(() =>
+    Promise.allSettled(
+      branches.map((b) =>
+        b().catch((err) => {
+          scope.cancel();
+          throw err;
+        }),
+      ),
+    ),
+  );
+  const failures = results.flatMap((r, branch) => (r.status === 'rejected' ? [{ branch, error: r.reason as unknown }] : []));
+  return failures.find((f) => !isCancellation(f.error)) ?? failures[0];
+}

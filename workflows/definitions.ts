@@ -1,0 +1,32 @@
+// Names shared by the workflows, the worker and the clients: task queue, queries, signals and
+// search attributes (spec §5.5). Import from here rather than repeating strings.
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { BrProgressSignal } from '../activities/types.js';
+import type { CloneProgress } from '../domain/types.js';
+
+export const TASK_QUEUE = 'tiem-clone';
+
+/** TiEM's node list with status, times, result lines and BR progress. */
+export const progressQuery = defineQuery<CloneProgress>('progress');
+
+/** Sent by the BR activities of the backupCluster / restoreCluster children to the clone. */
+export const brProgressSignal = defineSignal<[BrProgressSignal]>('brProgress');
+
+export const TiemClusterId = defineSearchAttributeKey('TiemClusterId', SearchAttributeType.KEYWORD);
+export const TiemSourceClusterId = defineSearchAttributeKey('TiemSourceClusterId', SearchAttributeType.KEYWORD);
+export const TiemCloneStrategy = defineSearchAttributeKey('TiemCloneStrategy', SearchAttributeType.KEYWORD);
+export const TiemCloneStep = defineSearchAttributeKey('TiemCloneStep', SearchAttributeType.KEYWORD);
+
+export const SEARCH_ATTRIBUTES = [TiemClusterId, TiemSourceClusterId, TiemCloneStrategy, TiemCloneStep];
+
+/** Workflow ids are deterministic so a retry or a second request finds the same execution. */
+export const workflowIds = {
+  clone: (targetClusterId: string) => `clone-${targetClusterId}`,
+  backup: (backupId: string) => `backup-${backupId}`,
+  restore: (targetClusterId: string, backupId: string) => `restore-${targetClusterId}-${backupId}`,
+  modifyParameters: (clusterId: string, purpose: string) => `modify-parameters-${clusterId}-${purpose}`,
+  buildLogConfig: (clusterId: string) => `build-log-config-${clusterId}`,
+  /** TiCDC ids must match ^[a-zA-Z0-9]+(-[a-zA-Z0-9]+)*$. */
+  changefeed: (targetClusterId: string) => `clone-${targetClusterId.replace(/[^a-zA-Z0-9]/g, '')}`,
+};

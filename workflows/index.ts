@@ -1,0 +1,3 @@
+// Every workflow the worker registers. Workflow files hold workflow functions only.
+export { cloneCluster } from './cloneCluster.js';
+export { backupCluster, restoreCluster, modifyParameters, buildLogConfig } from './children.js';
