@@ -14,7 +14,9 @@
 //   modifySourceClusterGCTime → recoverSourceClusterGCTime | deployCluster → keep (failAfterDeploy) or destroy
 //   syncIncrData → removeChangefeed
 import {
+  ApplicationFailure,
   CancellationScope,
+  log,
   ParentClosePolicy,
   executeChild,
   isCancellation,
@@ -30,7 +32,7 @@ import { parseGoDuration } from '../domain/go-duration.js';
 import { ProgressTracker } from '../domain/progress.js';
 import { CLONE_STRATEGIES, type CloneClusterInput, type CloneClusterRequest, type CloneResult, type CloneStrategy } from '../domain/types.js';
 import { validateCloneRequestShape } from '../domain/validation.js';
-import { br, short, tiup, undo, wait } from './activity-options.js';
+import { short, tiup, undo, wait } from './activity-options.js';
 import { backupCluster, buildLogConfig, modifyParameters, restoreCluster } from './children.js';
 import {
   TiemCloneStep,
@@ -49,6 +51,7 @@ const CLONE_GC_LIFE_TIME = '720h';
 
 export async function cloneCluster(input: CloneClusterInput): Promise<CloneResult> {
   const { workflowId } = workflowInfo();
+  if (!input || typeof input !== 'object') throw ApplicationFailure.nonRetryable('workflow input must be {"request": {…}}', 'MARSHAL_ERROR');
   const targetClusterId = input.targetClusterId ?? workflowId.replace(/^clone-/, '');
   const holder = workflowId;
   const options = input.options ?? {};
@@ -99,13 +102,15 @@ export async function cloneCluster(input: CloneClusterInput): Promise<CloneResul
   // A target that failed itself is kept for inspection (failAfterDeploy); one that is only
   // collateral of a failed backup has nothing worth inspecting and is destroyed.
   let destroyTarget = options.destroyOnFailure ?? false;
+  let targetDestroyed = false;
   let backup: (BackupStarted & BrRunOutcome) | undefined;
   let changefeedId: string | undefined;
 
-  async function recoverSourceGc(): Promise<void> {
+  /** Puts the saved original back, once. Compensation passes the undo proxy (more patience). */
+  async function recoverSourceGc(acts: typeof short = short): Promise<void> {
     if (gcOriginal === undefined || gcRestored) return;
     const original = gcOriginal;
-    await step('recoverSourceClusterGCTime', () => short.recoverSourceClusterGCTime({ sourceClusterId, gcLifeTime: original }), () => [
+    await step('recoverSourceClusterGCTime', () => acts.recoverSourceClusterGCTime({ sourceClusterId, gcLifeTime: original }), () => [
       `tidb_gc_life_time restored to ${original}`,
     ]);
     gcRestored = true;
@@ -124,7 +129,7 @@ export async function cloneCluster(input: CloneClusterInput): Promise<CloneResul
     if (strategy === 'TopologyClone') return;
     await step('modifySourceClusterGCTime', async () => {
       gcOriginal ??= await short.readSourceClusterGCTime({ sourceClusterId });
-      saga.add('modifySourceClusterGCTime', () => recoverSourceGc());
+      saga.add('modifySourceClusterGCTime', () => recoverSourceGc(undo));
       await short.modifySourceClusterGCTime({ sourceClusterId, gcLifeTime: CLONE_GC_LIFE_TIME });
       return [`tidb_gc_life_time ${gcOriginal} → ${CLONE_GC_LIFE_TIME}`];
     });
@@ -149,9 +154,12 @@ export async function cloneCluster(input: CloneClusterInput): Promise<CloneResul
   const targetBranch = async (): Promise<void> => {
     const { topologyYaml } = await step('buildConfig', () => short.buildConfig({ targetClusterId }), () => ['topology rendered']);
     deployStarted = true;
-    saga.add('deployCluster', async () =>
-      destroyTarget ? undo.destroyCluster({ targetClusterId }) : [`target ${targetClusterId} kept for inspection (failAfterDeploy)`],
-    );
+    saga.add('deployCluster', async () => {
+      if (!destroyTarget) return { kept: `target ${targetClusterId} kept for inspection (failAfterDeploy)` };
+      const lines = await undo.destroyCluster({ targetClusterId });
+      targetDestroyed = true;
+      return lines;
+    });
     await step('deployCluster', () => tiup.deployCluster({ targetClusterId, version: request.clusterVersion, topologyYaml }));
     await step('syncConnectionKey', () => short.syncConnectionKey({ targetClusterId }));
     await step('syncTopology', () => short.syncTopology({ targetClusterId }));
@@ -177,21 +185,26 @@ export async function cloneCluster(input: CloneClusterInput): Promise<CloneResul
     );
   };
 
-  // Registered before startMaintenance: both are safe when nothing was created (holder-checked).
+  // Registered before startMaintenance; both are safe when nothing was created (holder-checked),
+  // and separate so a failing status update cannot keep the locks.
+  saga.add('startMaintenance', async () => {
+    await undo.endMaintenance({ holder, clusterIds: [sourceClusterId, targetClusterId] });
+    return ['maintenance cleared on source and target'];
+  }, 'endMaintenance');
   saga.add('startMaintenance', async () => {
     await undo.setClusterFailure({ targetClusterId });
-    await undo.endMaintenance({ holder, clusterIds: [sourceClusterId, targetClusterId] });
-    return ['target status Failure, maintenance cleared'];
-  });
+    return ['target status Failure'];
+  }, 'setClusterFailure');
   let admitted: Awaited<ReturnType<typeof short.startMaintenance>>;
   try {
     admitted = await step('startMaintenance', () => short.startMaintenance({ holder, targetClusterId, request: publicRequest }), (a) => [
       `source ${a.source.id} BeingCloned, target ${a.target.id} (${a.target.name}) Cloning`,
     ]);
 
+    // Hosts of a deployed target are released only once TiUP destroyed it.
     saga.add('prepareResource', async () =>
-      deployStarted && !destroyTarget
-        ? ['resources kept with the deployed target (failAfterDeploy)']
+      deployStarted && !targetDestroyed
+        ? { kept: 'resources kept with the deployed target (failAfterDeploy)' }
         : [await undo.revertResourceAfterFailure({ allocationRequestId: `${holder}/prepareResource` })],
     );
     await step('prepareResource', () => short.prepareResource({ holder, targetClusterId, request: publicRequest, target: admitted.target }), (r) => [
@@ -201,7 +214,8 @@ export async function cloneCluster(input: CloneClusterInput): Promise<CloneResul
 
     const failed = await runBranches(sourceBranch, targetBranch);
     if (failed) {
-      if (failed.branch === 0) destroyTarget = true;
+      // The backup failed first: the target is a fresh, empty cluster with nothing to inspect.
+      if (failed.branch === 0 && !isCancellation(failed.error)) destroyTarget = true;
       throw failed.error;
     }
 
@@ -215,7 +229,7 @@ export async function cloneCluster(input: CloneClusterInput): Promise<CloneResul
         }),
         (r) => [`restore backup ${b.backupId} (BackupTS ${r.backupTs}) into ${targetClusterId}`],
       );
-      await step('reconcileAccounts', () => short.reconcileAccounts({ targetClusterId }));
+      await step('reconcileAccounts', () => short.reconcileAccounts({ targetClusterId, sourceClusterId }));
     }
 
     if (strategy === 'CDCSync' && backup) {
@@ -234,17 +248,26 @@ export async function cloneCluster(input: CloneClusterInput): Promise<CloneResul
       });
     }
 
-    await step('end', async () => {
-      await recoverSourceGc();
-      await short.persistCluster({ targetClusterId });
-      await short.endMaintenance({ holder, clusterIds: [sourceClusterId, targetClusterId] });
-      await startChild(buildLogConfig, {
-        workflowId: workflowIds.buildLogConfig(targetClusterId),
-        args: [{ clusterId: targetClusterId }],
-        parentClosePolicy: ParentClosePolicy.ABANDON,
-      });
-      return ['cluster persisted, maintenance ended, log collection started'];
-    });
+    // The clone is complete: a cancellation arriving now must not undo it.
+    await CancellationScope.nonCancellable(() =>
+      step('end', async () => {
+        await recoverSourceGc();
+        await short.persistCluster({ targetClusterId });
+        await short.endMaintenance({ holder, clusterIds: [sourceClusterId, targetClusterId] });
+        try {
+          await startChild(buildLogConfig, {
+            workflowId: workflowIds.buildLogConfig(targetClusterId),
+            args: [{ clusterId: targetClusterId }],
+            parentClosePolicy: ParentClosePolicy.ABANDON,
+          });
+          return ['cluster persisted, maintenance ended, log collection started'];
+        } catch (err) {
+          // asyncBuildLog never affects the clone (TiEM: errors ignored).
+          log.warn('asyncBuildLog not started', { error: describe(err) });
+          return ['cluster persisted, maintenance ended', `log collection not started: ${describe(err)}`];
+        }
+      }),
+    );
   } catch (err) {
     const errors = await CancellationScope.nonCancellable(() => saga.compensate());
     const code = errorCodeOf(err);
@@ -270,16 +293,17 @@ export async function cloneCluster(input: CloneClusterInput): Promise<CloneResul
  */
 async function runBranches(...branches: (() => Promise<void>)[]): Promise<{ branch: number; error: unknown } | undefined> {
   const scope = new CancellationScope();
-  const results = await scope.run(() =>
+  let first: { branch: number; error: unknown } | undefined;
+  await scope.run(() =>
     Promise.allSettled(
-      branches.map((b) =>
-        b().catch((err) => {
+      branches.map((b, branch) =>
+        b().catch((error) => {
+          first ??= { branch, error };
           scope.cancel();
-          throw err;
+          throw error;
         }),
       ),
     ),
   );
-  const failures = results.flatMap((r, branch) => (r.status === 'rejected' ? [{ branch, error: r.reason as unknown }] : []));
-  return failures.find((f) => !isCancellation(f.error)) ?? failures[0];
+  return first;
 }

@@ -1,29 +1,35 @@
 // Compensation list (spec §5.3): undos are registered before their forward step and run newest
-// first. A failing undo does not stop the others; its error is kept for the final failure.
+// first. A failing undo does not stop the others; its error is logged and kept for the final
+// failure.
+import { log } from '@temporalio/workflow';
 import type { ProgressTracker } from '../domain/progress.js';
 import { describe } from './failures.js';
 
-type Undo = () => Promise<string[] | string | void>;
+/** What an undo did: lines for the node; `kept` when it deliberately left things in place. */
+export type UndoOutcome = string[] | string | void | { kept: string };
+type Undo = () => Promise<UndoOutcome>;
 
 export class Saga {
-  private readonly undos: { node: string; fn: Undo }[] = [];
+  private readonly undos: { id: string; node: string; fn: Undo }[] = [];
 
   constructor(private readonly progress: ProgressTracker) {}
 
-  /** Registering the same node twice (a retried branch) keeps one entry. */
-  add(node: string, fn: Undo): void {
-    if (!this.undos.some((u) => u.node === node)) this.undos.push({ node, fn });
+  /** `id` distinguishes several undos of one node; registering the same id twice keeps one. */
+  add(node: string, fn: Undo, id = node): void {
+    if (!this.undos.some((u) => u.id === id)) this.undos.push({ id, node, fn });
   }
 
   /** Call inside CancellationScope.nonCancellable. Returns the cleanup errors. */
   async compensate(): Promise<string[]> {
     const errors: string[] = [];
-    for (const { node, fn } of [...this.undos].reverse()) {
+    for (const { id, node, fn } of [...this.undos].reverse()) {
       try {
         const r = await fn();
-        this.progress.compensated(node, Array.isArray(r) ? r : r ? [r] : []);
+        if (r && typeof r === 'object' && 'kept' in r) this.progress.addLines(node, [r.kept]);
+        else this.progress.compensated(node, Array.isArray(r) ? r : r ? [r] : []);
       } catch (err) {
-        const msg = `${node}: ${describe(err)}`;
+        const msg = `${id}: ${describe(err)}`;
+        log.error('compensation step failed', { step: id, error: describe(err) });
         errors.push(msg);
         this.progress.compensationError(msg);
         this.progress.addLines(node, [`compensation failed: ${describe(err)}`]);

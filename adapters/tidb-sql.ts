@@ -1,0 +1,242 @@
+// TiDB SQL client on mysql2 (tidb-tooling.md §A.5). One connection per session; text protocol
+// (`query()` with client-side `?` escaping), no multi-statements. SQL errors are re-thrown without
+// mysql2's `sql` field, which would hold the formatted statement and thus any password in it.
+import mysql from 'mysql2/promise';
+import type { TableChecksum, TidbEndpoint, TidbSession, TidbSqlClient } from './types.js';
+
+/** A SQL or connection failure, free of passwords and formatted SQL. */
+export class TidbSqlError extends Error {
+  constructor(
+    message: string,
+    /** mysql2/Node code: ER_ACCESS_DENIED_ERROR, ECONNREFUSED, ETIMEDOUT, … */
+    readonly code: string | undefined,
+    readonly errno: number | undefined,
+    /** True when the connection could not be established. */
+    readonly connectFailure: boolean,
+  ) {
+    super(message);
+    this.name = 'TidbSqlError';
+  }
+}
+
+const SYSVAR = /^[a-z_][a-z0-9_]*$/i;
+const CONFIG_NAME = /^[a-z0-9._-]+$/i;
+const PRIVILEGES = /^[A-Z_ ,]+$/;
+const CONFIG_COMPONENTS = new Set(['tikv', 'pd', 'tidb', 'tiflash']);
+/** Schemas that are not user data (plus BR's temporary databases, matched by prefix). */
+const SYSTEM_SCHEMAS = new Set(
+  ['mysql', 'information_schema', 'performance_schema', 'metrics_schema', 'sys', 'lightning_task_info'],
+);
+const BR_TEMPORARY_PREFIX = '__tidb_br_temporary';
+
+export function escapeId(name: string): string {
+  return '`' + name.replace(/`/g, '``') + '`';
+}
+
+/** `Release Version: v7.5.1` line of `SELECT tidb_version()`. */
+export function parseTidbVersion(text: string): string | undefined {
+  return /Release Version:\s*(\S+)/.exec(text)?.[1];
+}
+
+function scrub(text: string, secrets: string[]): string {
+  let out = text;
+  for (const s of secrets) if (s) out = out.split(s).join('***');
+  return out;
+}
+
+function wrapError(e: unknown, secrets: string[], context: string, connectFailure: boolean): TidbSqlError {
+  const err = e as { message?: string; code?: string; errno?: number };
+  const message = scrub(err?.message ?? String(e), secrets);
+  return new TidbSqlError(`${context}: ${message}`, err?.code, err?.errno, connectFailure);
+}
+
+type Row = Record<string, unknown>;
+
+/** Reads a column regardless of the case the server used for its name. */
+function col(row: Row, name: string): unknown {
+  if (name in row) return row[name];
+  const lower = name.toLowerCase();
+  for (const k of Object.keys(row)) if (k.toLowerCase() === lower) return row[k];
+  return undefined;
+}
+
+const str = (v: unknown): string => (v === null || v === undefined ? '' : Buffer.isBuffer(v) ? v.toString('utf8') : String(v));
+
+function isUserTable(schema: string, type: string): boolean {
+  const s = schema.toLowerCase();
+  if (SYSTEM_SCHEMAS.has(s) || s.startsWith(BR_TEMPORARY_PREFIX)) return false;
+  return type === '' || type.toUpperCase() === 'BASE TABLE';
+}
+
+class MysqlTidbSession implements TidbSession {
+  private fatal: Error | undefined;
+
+  constructor(
+    private readonly conn: mysql.Connection,
+    private readonly endpoint: TidbEndpoint,
+  ) {
+    // A fatal error with no query in flight is emitted as an event; unhandled it would crash the worker.
+    conn.on('error', (e: Error) => {
+      this.fatal = e;
+    });
+  }
+
+  /** Runs one statement with `?` parameters; `secrets` are scrubbed from any error. */
+  private async query(sql: string, params: unknown[] = [], secrets: string[] = []): Promise<Row[]> {
+    if (this.fatal) throw wrapError(this.fatal, [this.endpoint.password], 'TiDB connection lost', false);
+    try {
+      const [rows] = await this.conn.query(sql, params);
+      return Array.isArray(rows) ? (rows as Row[]) : [];
+    } catch (e) {
+      // The statement template has only `?` placeholders, so it is safe to name.
+      throw wrapError(e, [this.endpoint.password, ...secrets], `TiDB ${sql.split(' ').slice(0, 3).join(' ')}`, false);
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.query('SELECT 1');
+  }
+
+  async version(): Promise<string> {
+    const rows = await this.query('SELECT tidb_version() AS v');
+    const text = str(rows[0] ? Object.values(rows[0])[0] : '');
+    const v = parseTidbVersion(text);
+    if (!v) throw new TidbSqlError('tidb_version() has no "Release Version:" line', undefined, undefined, false);
+    return v;
+  }
+
+  async getGlobalVariable(name: string): Promise<string | undefined> {
+    // `_` is a LIKE wildcard that also matches itself: filter for the exact name afterwards.
+    const rows = await this.query('SHOW GLOBAL VARIABLES LIKE ?', [name]);
+    const row = rows.find((r) => str(col(r, 'Variable_name')).toLowerCase() === name.toLowerCase());
+    return row ? str(col(row, 'Value')) : undefined;
+  }
+
+  async setGlobalVariable(name: string, value: string): Promise<void> {
+    if (!SYSVAR.test(name)) throw new Error(`invalid system variable name: ${JSON.stringify(name)}`);
+    await this.query(`SET GLOBAL ${name} = ?`, [value]);
+  }
+
+  async currentTso(): Promise<string> {
+    const rows = await this.query('SELECT TIDB_CURRENT_TSO() AS tso');
+    const tso = str(rows[0] ? Object.values(rows[0])[0] : '');
+    if (!/^\d+$/.test(tso)) throw new TidbSqlError(`unexpected TIDB_CURRENT_TSO() result ${JSON.stringify(tso)}`, undefined, undefined, false);
+    return tso;
+  }
+
+  async gcSafePoint(): Promise<string | undefined> {
+    const rows = await this.query('SELECT VARIABLE_VALUE FROM mysql.tidb WHERE VARIABLE_NAME = ?', ['tikv_gc_safe_point']);
+    return rows[0] ? str(col(rows[0], 'VARIABLE_VALUE')) : undefined;
+  }
+
+  async alterUserPassword(user: string, host: string, password: string): Promise<void> {
+    await this.query('ALTER USER ?@? IDENTIFIED BY ?', [user, host, password], [password]);
+  }
+
+  async ensureUser(user: string, password: string, privileges: string[]): Promise<void> {
+    for (const p of privileges) {
+      if (!PRIVILEGES.test(p)) throw new Error(`invalid privilege list: ${JSON.stringify(p)}`);
+    }
+    await this.query("CREATE USER IF NOT EXISTS ?@'%' IDENTIFIED BY ?", [user, password], [password]);
+    // The user may already exist from an earlier attempt or a restore: assert the password.
+    await this.query("ALTER USER ?@'%' IDENTIFIED BY ?", [user, password], [password]);
+    for (const p of privileges) await this.query(`GRANT ${p} ON *.* TO ?@'%'`, [user]);
+    await this.query('FLUSH PRIVILEGES');
+  }
+
+  async listUsers(): Promise<{ user: string; host: string }[]> {
+    const rows = await this.query('SELECT User, Host FROM mysql.user');
+    return rows.map((r) => ({ user: str(col(r, 'User')), host: str(col(r, 'Host')) }));
+  }
+
+  async showConfig(filter: { type?: string; name?: string } = {}) {
+    const where: string[] = [];
+    const params: string[] = [];
+    if (filter.type !== undefined) {
+      where.push('type = ?');
+      params.push(filter.type);
+    }
+    if (filter.name !== undefined) {
+      where.push('name = ?');
+      params.push(filter.name);
+    }
+    const rows = await this.query(`SHOW CONFIG${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`, params);
+    return rows.map((r) => ({
+      type: str(col(r, 'Type')),
+      instance: str(col(r, 'Instance')),
+      name: str(col(r, 'Name')),
+      value: str(col(r, 'Value')),
+    }));
+  }
+
+  async setConfig(component: 'tikv' | 'pd' | 'tidb' | 'tiflash', name: string, value: string | number | boolean): Promise<void> {
+    if (!CONFIG_COMPONENTS.has(component)) throw new Error(`invalid config component: ${JSON.stringify(component)}`);
+    if (!CONFIG_NAME.test(name)) throw new Error(`invalid config name: ${JSON.stringify(name)}`);
+    await this.query(`SET CONFIG ${component} ${escapeId(name)} = ?`, [value]);
+    // A batch change is not atomic: per-instance failures only show up as warnings.
+    const warnings = await this.query('SHOW WARNINGS');
+    if (warnings.length > 0) {
+      const text = warnings.map((w) => str(col(w, 'Message'))).join('; ');
+      throw new TidbSqlError(`SET CONFIG ${component} ${name} failed on some instances: ${text}`, undefined, undefined, false);
+    }
+  }
+
+  async checksumAll(snapshotTs?: string): Promise<TableChecksum[]> {
+    if (snapshotTs !== undefined && !/^\d+$/.test(snapshotTs)) throw new Error(`invalid snapshot TSO: ${JSON.stringify(snapshotTs)}`);
+    if (snapshotTs !== undefined) await this.query('SET @@tidb_snapshot = ?', [snapshotTs]);
+    try {
+      const tables = (await this.query('SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE FROM information_schema.tables'))
+        .map((r) => ({ db: str(col(r, 'TABLE_SCHEMA')), table: str(col(r, 'TABLE_NAME')), type: str(col(r, 'TABLE_TYPE')) }))
+        .filter((t) => isUserTable(t.db, t.type))
+        .sort((a, b) => (a.db === b.db ? a.table.localeCompare(b.table) : a.db.localeCompare(b.db)));
+      const out: TableChecksum[] = [];
+      for (const t of tables) {
+        const rows = await this.query(`ADMIN CHECKSUM TABLE ${escapeId(t.db)}.${escapeId(t.table)}`);
+        const r = rows[0];
+        if (!r) throw new TidbSqlError(`ADMIN CHECKSUM TABLE returned no row for ${t.db}.${t.table}`, undefined, undefined, false);
+        out.push({
+          db: t.db,
+          table: t.table,
+          checksum: str(col(r, 'Checksum_crc64_xor')),
+          totalKvs: Number(col(r, 'Total_kvs') ?? 0),
+          totalBytes: Number(col(r, 'Total_bytes') ?? 0),
+        });
+      }
+      return out;
+    } finally {
+      if (snapshotTs !== undefined && !this.fatal) await this.query("SET @@tidb_snapshot = ''").catch(() => undefined);
+    }
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.conn.end();
+    } catch {
+      this.conn.destroy();
+    }
+  }
+}
+
+export function createTidbSqlClient(): TidbSqlClient {
+  return {
+    async connect(endpoint, opts = {}) {
+      let conn: mysql.Connection;
+      try {
+        conn = await mysql.createConnection({
+          host: endpoint.host,
+          port: endpoint.port,
+          user: endpoint.user,
+          password: endpoint.password,
+          connectTimeout: opts.connectTimeoutMs ?? 10_000,
+          multipleStatements: false,
+          supportBigNumbers: true,
+          bigNumberStrings: true,
+          dateStrings: true,
+        });
+      } catch (e) {
+        throw wrapError(e, [endpoint.password], `cannot connect to TiDB ${endpoint.host}:${endpoint.port} as ${endpoint.user}`, true);
+      }
+      return new MysqlTidbSession(conn, endpoint);
+    },
+  };
+}
