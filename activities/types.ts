@@ -27,6 +27,8 @@ export interface BackupStarted {
 export interface BrRunOutcome {
   backupTs: string;
   sizeBytes: number;
+  /** Restore only: the target's TSO right after BR finished (before any changefeed wrote to it). */
+  restoredTs?: string;
 }
 
 /** Where a BR activity running inside a child workflow reports its progress. */
@@ -75,7 +77,8 @@ export interface CloneActivities {
   updateBackupRecord(a: { backupId: string; status: 'Finished' | 'Failed'; outcome?: BrRunOutcome }): Promise<void>;
 
   // target deployment
-  buildConfig(a: { targetClusterId: string }): Promise<{ topologyYaml: string }>;
+  /** allocationRequestId (optional, ours): whose global ports to use; default the holder's allocation that has them. */
+  buildConfig(a: { targetClusterId: string; allocationRequestId?: string }): Promise<{ topologyYaml: string }>;
   deployCluster(a: { targetClusterId: string; version: string; topologyYaml: string }): Promise<string[]>;
   syncConnectionKey(a: { targetClusterId: string }): Promise<void>;
   syncTopology(a: { targetClusterId: string }): Promise<void>;
@@ -86,7 +89,8 @@ export interface CloneActivities {
   // accounts
   initRootAccount(a: { targetClusterId: string; password: string }): Promise<void>;
   initAccount(a: { targetClusterId: string }): Promise<string[]>;
-  reconcileAccounts(a: { targetClusterId: string }): Promise<string[]>;
+  /** sourceClusterId (optional, ours): after a BR ≥ v7.6 restore the source's root password is the one that works. */
+  reconcileAccounts(a: { targetClusterId: string; sourceClusterId?: string }): Promise<string[]>;
 
   // parameters and backup strategy (each *Parameters step returns the input of a modifyParameters child)
   applyParameterGroup(a: { targetClusterId: string; parameterGroupId: string }): Promise<ModifyParametersInput>;

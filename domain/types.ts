@@ -160,6 +160,8 @@ export interface CloneResult {
   strategy: CloneStrategy;
   backupId?: string;
   backupTs?: string;
+  /** Target TSO right after the restore: the target read at it equals the source at backupTs. */
+  restoredTs?: string;
   changefeedId?: string;
   progress: CloneProgress;
 }

@@ -95,6 +95,8 @@ export class KyselyMetadataStore implements MetadataStore {
   createBackupRecord: Store['createBackupRecord'] = (r) => records.createBackupRecord(this.db, r);
   updateBackupRecord: Store['updateBackupRecord'] = (id, patch) => records.updateBackupRecord(this.db, id, patch);
   getBackupRecord: Store['getBackupRecord'] = (id) => records.getBackupRecord(this.db, id);
+  recordRestore: Store['recordRestore'] = (r) => records.recordRestore(this.db, r);
+  getRestoreRecord: Store['getRestoreRecord'] = (clusterId, backupId) => records.getRestoreRecord(this.db, clusterId, backupId);
   getBackupStrategy: Store['getBackupStrategy'] = (clusterId) => records.getBackupStrategy(this.db, clusterId);
   saveBackupStrategy: Store['saveBackupStrategy'] = (s) => records.saveBackupStrategy(this.db, s);
 

@@ -311,10 +311,29 @@ const m002DefaultParameterGroups: Migration = {
   },
 };
 
+const m003RestoreRecords: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createTable('restore_records')
+      .addColumn('cluster_id', 'varchar(64)', (c) => c.notNull())
+      .addColumn('backup_id', 'varchar(64)', (c) => c.notNull())
+      .addColumn('backup_tso', 'varchar(32)', (c) => c.notNull())
+      .addColumn('restored_tso', 'varchar(32)', (c) => c.notNull())
+      .addColumn('size', 'bigint', (c) => c.notNull().defaultTo(0))
+      .addColumn('finished_at', 'varchar(40)', (c) => c.notNull())
+      .addPrimaryKeyConstraint('restore_records_pk', ['cluster_id', 'backup_id'])
+      .execute();
+  },
+  async down(db: AnyDb) {
+    await db.schema.dropTable('restore_records').execute();
+  },
+};
+
 /** All migrations, by name; names sort in the order they must run. */
 export const MIGRATIONS: Record<string, Migration> = {
   '001_initial': m001Initial,
   '002_default_parameter_groups': m002DefaultParameterGroups,
+  '003_restore_records': m003RestoreRecords,
 };
 
 class InCodeMigrationProvider implements MigrationProvider {

@@ -1,6 +1,7 @@
 // Accounts, topology snapshots, backups, parameters and changefeed tasks.
 import type {
   BackupRecord,
+  RestoreRecord,
   BackupStrategy,
   ChangefeedTask,
   ClusterParameter,
@@ -293,4 +294,19 @@ export async function listChangefeedTasks(
   if (filter.downstreamClusterId !== undefined) q = q.where('downstream_cluster_id', '=', filter.downstreamClusterId);
   const rows = await q.orderBy('created_at').orderBy('id').execute();
   return rows.map(toTask);
+}
+
+// --- restores ---
+
+export async function recordRestore(db: Db, r: RestoreRecord): Promise<void> {
+  await db
+    .insertInto('restore_records')
+    .values({ cluster_id: r.clusterId, backup_id: r.backupId, backup_tso: r.backupTso, restored_tso: r.restoredTso, size: r.size, finished_at: r.finishedAt })
+    .onConflict((oc) => oc.columns(['cluster_id', 'backup_id']).doNothing())
+    .execute();
+}
+
+export async function getRestoreRecord(db: Db, clusterId: string, backupId: string): Promise<RestoreRecord | undefined> {
+  const r = await db.selectFrom('restore_records').selectAll().where('cluster_id', '=', clusterId).where('backup_id', '=', backupId).executeTakeFirst();
+  return r && { clusterId: r.cluster_id, backupId: r.backup_id, backupTso: r.backup_tso, restoredTso: r.restored_tso, size: Number(r.size), finishedAt: r.finished_at };
 }

@@ -152,6 +152,16 @@ export interface BackupRecordsTable {
   updated_at: string;
 }
 
+/** One row per restore of a backup into a cluster: makes a retried restore a no-op. */
+export interface RestoreRecordsTable {
+  cluster_id: string;
+  backup_id: string;
+  backup_tso: string;
+  restored_tso: string;
+  size: number;
+  finished_at: string;
+}
+
 export interface BackupStrategiesTable {
   cluster_id: string;
   backup_date: string;
@@ -212,6 +222,7 @@ export interface Database {
   cluster_relations: ClusterRelationsTable;
   topology_snapshots: TopologySnapshotsTable;
   backup_records: BackupRecordsTable;
+  restore_records: RestoreRecordsTable;
   backup_strategies: BackupStrategiesTable;
   parameter_groups: ParameterGroupsTable;
   parameter_group_params: ParameterGroupParamsTable;

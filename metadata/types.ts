@@ -124,6 +124,17 @@ export interface BackupRecord {
   endTime: string;
 }
 
+/** A finished restore of a backup into a cluster (the restore's idempotency marker). */
+export interface RestoreRecord {
+  clusterId: string;
+  backupId: string;
+  backupTso: string;
+  /** Target TSO read right after BR finished: before anything else wrote to the target. */
+  restoredTso: string;
+  size: number;
+  finishedAt: string;
+}
+
 export interface BackupStrategy {
   clusterId: string;
   backupDate: string; // e.g. "Monday,Friday"
@@ -244,6 +255,9 @@ export interface MetadataStore {
   createBackupRecord(r: BackupRecord): Promise<BackupRecord>;
   updateBackupRecord(id: string, patch: Partial<Pick<BackupRecord, 'status' | 'size' | 'backupTso' | 'endTime'>>): Promise<void>;
   getBackupRecord(id: string): Promise<BackupRecord | undefined>;
+  /** Insert if absent. */
+  recordRestore(r: RestoreRecord): Promise<void>;
+  getRestoreRecord(clusterId: string, backupId: string): Promise<RestoreRecord | undefined>;
   getBackupStrategy(clusterId: string): Promise<BackupStrategy | undefined>;
   saveBackupStrategy(s: BackupStrategy): Promise<void>;
 

@@ -20,8 +20,13 @@ export function payloadCodecs(config: Pick<WorkerConfig, 'codecKey'>): PayloadCo
 }
 
 /** The production clients, configured from the worker configuration. */
-export function createActivityDeps(config: WorkerConfig, store: MetadataStore, signalClient?: Client): ActivityDeps {
-  const env = { TIUP_HOME: config.tiupHome };
+export function createActivityDeps(
+  config: WorkerConfig,
+  store: MetadataStore,
+  signalClient?: Client,
+  toolEnv: Record<string, string> = {},
+): ActivityDeps {
+  const env = { ...toolEnv, TIUP_HOME: config.tiupHome };
   return {
     store,
     tiup: createTiupClient({ tiupBin: config.tiupBin, tiupHome: config.tiupHome, sshUser: config.deployUser, sshKeyPath: config.sshKeyPath, env }),
@@ -53,9 +58,9 @@ export interface CloneWorker {
 
 export async function createCloneWorker(
   config: WorkerConfig,
-  overrides: Partial<WorkerOptions> & { store?: MetadataStore } = {},
+  overrides: Partial<WorkerOptions> & { store?: MetadataStore; toolEnv?: Record<string, string> } = {},
 ): Promise<CloneWorker> {
-  const { store: givenStore, ...workerOverrides } = overrides;
+  const { store: givenStore, toolEnv, ...workerOverrides } = overrides;
   const store = givenStore ?? (await openMetadataStore(config.metadataUrl, config.secretKey));
   if (!givenStore) await store.migrate();
   const codecs = payloadCodecs(config);
@@ -68,7 +73,7 @@ export async function createCloneWorker(
     namespace: config.namespace,
     taskQueue: config.taskQueue,
     workflowsPath,
-    activities: createActivities(createActivityDeps(config, store, client)),
+    activities: createActivities(createActivityDeps(config, store, client, toolEnv)),
     dataConverter: { payloadCodecs: codecs },
     shutdownGraceTime: config.shutdownGraceMs,
     maxConcurrentActivityTaskExecutions: config.maxConcurrentActivities,

@@ -105,6 +105,7 @@ export async function cloneCluster(input: CloneClusterInput): Promise<CloneResul
   let targetDestroyed = false;
   let backup: (BackupStarted & BrRunOutcome) | undefined;
   let changefeedId: string | undefined;
+  let restoredTs: string | undefined;
 
   /** Puts the saved original back, once. Compensation passes the undo proxy (more patience). */
   async function recoverSourceGc(acts: typeof short = short): Promise<void> {
@@ -221,14 +222,15 @@ export async function cloneCluster(input: CloneClusterInput): Promise<CloneResul
 
     if (backup) {
       const b = backup;
-      await step('restoreCluster', () =>
-        executeChild(restoreCluster, {
+      await step('restoreCluster', async () => {
+        const r = await executeChild(restoreCluster, {
           workflowId: workflowIds.restore(targetClusterId, b.backupId),
           args: [{ targetClusterId, backupId: b.backupId, report: { workflowId, node: 'restoreCluster' as const } }],
           cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
-        }),
-        (r) => [`restore backup ${b.backupId} (BackupTS ${r.backupTs}) into ${targetClusterId}`],
-      );
+        });
+        restoredTs = r.restoredTs;
+        return [`restore backup ${b.backupId} (BackupTS ${r.backupTs}) into ${targetClusterId}`];
+      });
       await step('reconcileAccounts', () => short.reconcileAccounts({ targetClusterId, sourceClusterId }));
     }
 
@@ -282,6 +284,7 @@ export async function cloneCluster(input: CloneClusterInput): Promise<CloneResul
     strategy,
     backupId: backup?.backupId,
     backupTs: backup?.backupTs,
+    restoredTs,
     changefeedId,
     progress: progress.snapshot(),
   };

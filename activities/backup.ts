@@ -1,0 +1,88 @@
+// BR full backup of the source: the record (backupSourceCluster), the BR run (backup, inside the
+// backupCluster child) and the record's final state (updateBackupRecord).
+import { TiemError } from '../domain/errors.js';
+import type { BackupRecord } from '../metadata/types.js';
+import type { CloneActivities } from './types.js';
+import type { ActivityDeps } from './deps.js';
+import { pdAddress, requireCluster } from './cluster-access.js';
+import { BrProgressReporter, cancellationSignal, heartbeat, runWithHeartbeat } from './heartbeat.js';
+
+type BackupActivities = Pick<CloneActivities, 'backupSourceCluster' | 'backup' | 'updateBackupRecord'>;
+
+/** `<base>/<sourceId>/<backupId>`, keeping a query string (S3 endpoint options) at the end. */
+export function backupStorageOf(base: string, sourceClusterId: string, backupId: string): string {
+  const q = base.indexOf('?');
+  const path = (q < 0 ? base : base.slice(0, q)).replace(/\/+$/, '');
+  const query = q < 0 ? '' : base.slice(q);
+  return `${path}/${sourceClusterId}/${backupId}${query}`;
+}
+
+export async function requireBackupRecord(deps: Pick<ActivityDeps, 'store'>, backupId: string): Promise<BackupRecord> {
+  const record = await deps.store.getBackupRecord(backupId);
+  if (!record) throw new TiemError('BACKUP_RECORD_QUERY_FAILED', `backup record ${backupId} not found`);
+  return record;
+}
+
+export function createBackupActivities(deps: ActivityDeps): BackupActivities {
+  const { store, br, config } = deps;
+
+  return {
+    // Idempotent: createBackupRecord inserts only if absent (keyed by the workflow's backup id) and returns the stored record.
+    async backupSourceCluster({ sourceClusterId, backupId }) {
+      await requireCluster(deps, sourceClusterId);
+      const now = new Date().toISOString();
+      const record = await store.createBackupRecord({
+        id: backupId,
+        clusterId: sourceClusterId,
+        storageType: config.backupStorageBase.startsWith('s3://') ? 's3' : 'local',
+        filePath: backupStorageOf(config.backupStorageBase, sourceClusterId, backupId),
+        backupType: 'full',
+        backupMethod: 'physical',
+        backupMode: 'manual',
+        status: 'Processing',
+        size: 0,
+        backupTso: '0',
+        startTime: now,
+        endTime: now,
+      });
+      return { backupId: record.id, storage: record.filePath };
+    },
+
+    // Idempotent: a complete backup already at the storage path is returned (decode end-version) instead of backing up twice; an interrupted one resumes from BR's checkpoint.
+    async backup({ backupId, report }) {
+      const record = await requireBackupRecord(deps, backupId);
+      const source = await requireCluster(deps, record.clusterId);
+      const signal = cancellationSignal();
+      const done = await br.decodeEndVersion({ version: source.version, storage: record.filePath, signal });
+      if (done && done !== '0') {
+        heartbeat({ step: 'Full Backup', percent: 100 });
+        return { backupTs: done, sizeBytes: record.size };
+      }
+      const reporter = new BrProgressReporter(deps, report, undefined);
+      const result = await runWithHeartbeat(
+        'Full Backup',
+        (opts) =>
+          br.backupFull({
+            ...opts,
+            version: source.version,
+            pd: pdAddress(source),
+            storage: record.filePath,
+            onProgress: (p) => reporter.onProgress(p),
+          }),
+        () => reporter.latest,
+      );
+      await reporter.flush();
+      return { backupTs: result.backupTs, sizeBytes: result.sizeBytes };
+    },
+
+    // Idempotent: absolute field updates of one record.
+    async updateBackupRecord({ backupId, status, outcome }) {
+      await requireBackupRecord(deps, backupId);
+      await store.updateBackupRecord(backupId, {
+        status,
+        endTime: new Date().toISOString(),
+        ...(outcome ? { size: outcome.sizeBytes, backupTso: outcome.backupTs } : {}),
+      });
+    },
+  };
+}

@@ -1,0 +1,135 @@
+// CDCSync: the changefeed source → target from the backup TS, the StandBy relation, the catch-up
+// wait (lag from the SOURCE's TSO, not our clock) and its removal on failure.
+import { TicdcApiError, type ChangefeedInfo } from '../adapters/types.js';
+import { TiemError } from '../domain/errors.js';
+import { tsoPhysicalMs } from '../domain/tso.js';
+import type { CloneActivities } from './types.js';
+import type { ActivityDeps } from './deps.js';
+import { firstInstance, requireCluster, tidbAddress, withClusterUser } from './cluster-access.js';
+import { requireBackupRecord } from './backup.js';
+import { heartbeat, pollSleep, sleep } from './heartbeat.js';
+
+type CdcActivities = Pick<CloneActivities, 'syncIncrData' | 'waitChangefeedCatchUp' | 'removeChangefeed'>;
+
+/** TiEM's filter: everything but BR's temporary schemas. */
+export const CHANGEFEED_FILTER_RULES = ['*.*', '!__TiDB_BR_Temporary*.*'];
+const FAILED_STATES = new Set(['failed', 'error', 'warning', 'removed']);
+/** TiEM: 20 × 500 ms for a new changefeed to become normal. */
+const CREATE_CONFIRM_POLLS = 20;
+const CREATE_CONFIRM_INTERVAL_MS = 500;
+
+function cdcFailure(id: string, cf: ChangefeedInfo): TiemError {
+  const reason = cf.error?.message ? `: ${cf.error.code ? `[${cf.error.code}] ` : ''}${cf.error.message}` : '';
+  return new TiemError('CHANGE_FEED_EXECUTE_ERROR', `changefeed ${id} is ${cf.state}${reason}`);
+}
+
+export function createCdcActivities(deps: ActivityDeps): CdcActivities {
+  const { store, cdc } = deps;
+
+  async function cdcServerOf(clusterId: string): Promise<string> {
+    const cluster = await requireCluster(deps, clusterId);
+    const inst = firstInstance(cluster, 'CDC');
+    if (!inst || !inst.ports.length) throw new TiemError('CDC_NOT_FOUND', `cluster ${clusterId} not found CDC, which cloned by CDCSync`);
+    return `${inst.hostIp}:${inst.ports[0]}`;
+  }
+
+  return {
+    // Idempotent: the changefeed id is deterministic; an existing changefeed is reused; task and relation are upserts.
+    async syncIncrData({ sourceClusterId, targetClusterId, backupId, changefeedId }) {
+      const source = await requireCluster(deps, sourceClusterId);
+      const target = await requireCluster(deps, targetClusterId);
+      const server = await cdcServerOf(sourceClusterId);
+      const record = await requireBackupRecord(deps, backupId);
+      const startTs = record.backupTso;
+      if (!startTs || startTs === '0') throw new TiemError('BACKUP_RECORD_QUERY_FAILED', `backup record ${backupId} has no backup TSO`);
+      const resultLines: string[] = [];
+      const task = {
+        id: changefeedId,
+        name: `from-${source.name}-to-${target.name}`,
+        clusterId: sourceClusterId,
+        downstreamClusterId: targetClusterId,
+        startTs,
+        cdcServer: server,
+      };
+
+      let info = await cdc.getChangefeed(server, changefeedId);
+      if (info) {
+        resultLines.push(`changefeed ${changefeedId} already exists on ${server}, reuse it`);
+      } else {
+        const sink = await store.getClusterUser(targetClusterId, 'CDC_Data_Sync');
+        if (!sink) throw new TiemError('USER_NOT_FOUND', `user CDC_Data_Sync of cluster ${targetClusterId} not found`);
+        const { host, port } = tidbAddress(target);
+        const sinkUri = `mysql://CDC_Data_Sync:${encodeURIComponent(sink.password)}@${host}:${port}/`;
+        // The row exists before the changefeed, so a crash in between leaves something to clean up.
+        await store.upsertChangefeedTask({ ...task, status: 'Initial' });
+        try {
+          info = await cdc.createChangefeed(server, { changefeedId, sinkUri, startTs, filterRules: CHANGEFEED_FILTER_RULES });
+        } catch (err) {
+          // A concurrent attempt created it first: same deterministic id, same configuration.
+          if (!(err instanceof TicdcApiError && /AlreadyExist/i.test(err.errorCode))) throw err;
+          info = await cdc.getChangefeed(server, changefeedId);
+        }
+        resultLines.push(`create changefeed ${changefeedId} on ${server} from ts ${startTs}`);
+      }
+
+      for (let i = 0; ; i++) {
+        if (info && info.state === 'normal') break;
+        if (info && FAILED_STATES.has(info.state)) {
+          await store.upsertChangefeedTask({ ...task, status: 'Failed' });
+          throw cdcFailure(changefeedId, info);
+        }
+        if (i >= CREATE_CONFIRM_POLLS) {
+          throw new TiemError('CHANGE_FEED_EXECUTE_ERROR', `changefeed ${changefeedId} is not normal after ${(CREATE_CONFIRM_POLLS * CREATE_CONFIRM_INTERVAL_MS) / 1000}s, state ${info?.state ?? 'missing'}`);
+        }
+        heartbeat({ changefeedId, state: info?.state ?? 'missing' });
+        await sleep(CREATE_CONFIRM_INTERVAL_MS);
+        info = await cdc.getChangefeed(server, changefeedId);
+      }
+      await store.upsertChangefeedTask({ ...task, status: 'Normal' });
+      await store.upsertRelation({ relationType: 'StandBy', subjectClusterId: sourceClusterId, objectClusterId: targetClusterId, syncChangefeedTaskId: changefeedId });
+      resultLines.push(`create relation StandBy, master ${sourceClusterId}, slave ${targetClusterId}`);
+      return { changefeedId, cdcServer: server, startTs, resultLines };
+    },
+
+    // Idempotent: read-only polling.
+    async waitChangefeedCatchUp({ changefeedId, sourceClusterId, cdcServer, thresholdMs }) {
+      const source = await requireCluster(deps, sourceClusterId);
+      for (;;) {
+        const info = await cdc.getChangefeed(cdcServer, changefeedId);
+        if (!info) throw new TiemError('CHANGE_FEED_EXECUTE_ERROR', `changefeed ${changefeedId} not found on ${cdcServer}`);
+        if (FAILED_STATES.has(info.state)) throw cdcFailure(changefeedId, info);
+        // The SOURCE's TSO, read after the checkpoint: the lag can only be overestimated. A fresh
+        // connection per poll, so a dropped connection during a days-long wait costs one poll.
+        const upstreamMs = tsoPhysicalMs(await withClusterUser(deps, source, 'root', (s) => s.currentTso()));
+        const downstreamMs = tsoPhysicalMs(info.checkpoint_ts);
+        const lagMs = Math.max(0, upstreamMs - downstreamMs);
+        const details = { lagMs, state: info.state };
+        heartbeat(details);
+        if (lagMs <= thresholdMs) {
+          return {
+            lagMs,
+            resultLines: [
+              `upstream update timestamp(uut) ${upstreamMs}ms, downstream update timestamp(dut) ${downstreamMs}ms, stop condition(uut - dut): ${lagMs}ms`,
+            ],
+          };
+        }
+        await pollSleep(deps.config.pollIntervalMs, details);
+      }
+    },
+
+    // Idempotent: CDC delete tolerates a missing changefeed; the task is marked Deleted and the relation deleted only if present.
+    async removeChangefeed({ sourceClusterId, targetClusterId, changefeedId }) {
+      const task = await store.getChangefeedTask(changefeedId);
+      let server = task?.cdcServer;
+      if (!server) server = await cdcServerOf(sourceClusterId).catch(() => undefined);
+      const lines: string[] = [];
+      if (server) {
+        await cdc.removeChangefeed(server, changefeedId);
+        lines.push(`remove changefeed ${changefeedId} on ${server}`);
+      }
+      if (task && task.status !== 'Deleted') await store.upsertChangefeedTask({ ...task, status: 'Deleted' });
+      await store.deleteRelation(sourceClusterId, targetClusterId);
+      return lines.length ? lines.join('; ') : `no changefeed ${changefeedId} found, nothing to remove`;
+    },
+  };
+}

@@ -1,0 +1,37 @@
+// createActivities(deps): every clone activity, named after TiEM's workflow nodes, each wrapped by
+// the error boundary (activities/errors.ts). The worker registers the returned object.
+import type { CloneActivities } from './types.js';
+import type { ActivityDeps } from './deps.js';
+import { withErrorBoundary } from './errors.js';
+import { createMaintenanceActivities } from './maintenance.js';
+import { createResourceActivities } from './resource.js';
+import { createGcActivities } from './gc.js';
+import { createBackupActivities } from './backup.js';
+import { createDeployActivities } from './deploy.js';
+import { createAccountActivities } from './accounts.js';
+import { createParameterActivities } from './parameters.js';
+import { createRestoreActivities } from './restore.js';
+import { createCdcActivities } from './cdc.js';
+import { createLogActivities } from './logs.js';
+
+export function createActivities(deps: ActivityDeps): CloneActivities {
+  const activities: CloneActivities = {
+    ...createMaintenanceActivities(deps),
+    ...createResourceActivities(deps),
+    ...createGcActivities(deps),
+    ...createBackupActivities(deps),
+    ...createDeployActivities(deps),
+    ...createAccountActivities(deps),
+    ...createParameterActivities(deps),
+    ...createRestoreActivities(deps),
+    ...createCdcActivities(deps),
+    ...createLogActivities(deps),
+  };
+  return withErrorBoundary(activities as unknown as Record<string, (...args: never[]) => Promise<unknown>>, deps.log) as unknown as CloneActivities;
+}
+
+export type { ActivityConfig, ActivityDeps, ActivityLog, PortRange } from './deps.js';
+export { DEFAULT_GLOBAL_PORT_RANGE, DEFAULT_PORT_RANGES } from './deps.js';
+export { toActivityFailure, toTiemError } from './errors.js';
+export { BR_PROGRESS_SIGNAL } from './heartbeat.js';
+export type * from './types.js';

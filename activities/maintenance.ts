@@ -1,0 +1,102 @@
+// Admission (maintenance locks + target row) and the end/failure bookkeeping of a clone.
+import { TiemError } from '../domain/errors.js';
+import type { ClusterInstance, ComponentType, SourceFacts } from '../domain/types.js';
+import { COMPONENT_TYPES } from '../domain/types.js';
+import { validateCloneAgainstSource } from '../domain/validation.js';
+import { minorOf } from '../domain/version.js';
+import type { TiupDisplayInstance } from '../adapters/types.js';
+import type { NewCluster } from '../metadata/types.js';
+import type { CloneActivities } from './types.js';
+import type { ActivityDeps } from './deps.js';
+import { requireCluster } from './cluster-access.js';
+import { cancellationSignal } from './heartbeat.js';
+
+type MaintenanceActivities = Pick<CloneActivities, 'startMaintenance' | 'endMaintenance' | 'setClusterFailure' | 'persistCluster'>;
+
+/** TiUP display status → our instance status; undefined when TiUP cannot tell (N/A, Pending…). */
+function instanceStatusOf(status: string): ClusterInstance['status'] | undefined {
+  if (/^(up|healthy)/i.test(status)) return 'Running';
+  if (/^(down|err|inactive|disconnected|offline|tombstone)/i.test(status)) return 'Failure';
+  return undefined;
+}
+
+export function createMaintenanceActivities(deps: ActivityDeps): MaintenanceActivities {
+  const { store } = deps;
+
+  /** Request's group, else the source's if it is for the target's minor version, else the default of that minor. */
+  async function chooseParameterGroup(requested: string | undefined, sourceGroupId: string, targetVersion: string, targetId: string) {
+    if (requested) return requested;
+    const minor = minorOf(targetVersion);
+    if (sourceGroupId) {
+      const sourceGroup = await store.getParameterGroup(sourceGroupId);
+      if (sourceGroup && sourceGroup.clusterVersion === minor) return sourceGroup.id;
+    }
+    const fallback = await store.findDefaultParameterGroup(minor);
+    if (!fallback) throw new TiemError('SYSTEM_MISSING_DATA', `no default group found for cluster ${targetId} (version ${minor})`);
+    return fallback.id;
+  }
+
+  return {
+    // Idempotent: startCloneMaintenance returns without change when the target row already exists under this holder.
+    async startMaintenance({ holder, targetClusterId, request }) {
+      const source = await requireCluster(deps, request.sourceClusterId);
+      const componentCounts: Partial<Record<ComponentType, number>> = {};
+      for (const inst of source.instances) {
+        if ((COMPONENT_TYPES as readonly string[]).includes(inst.component)) {
+          const c = inst.component as ComponentType;
+          componentCounts[c] = (componentCounts[c] ?? 0) + 1;
+        }
+      }
+      const facts: SourceFacts = { cluster: source, componentCounts, isSlave: await store.isSlave(source.id) };
+      // The rules never read the password; the public request deliberately does not carry it.
+      const { copies } = validateCloneAgainstSource({ ...request, dbPassword: '' }, facts);
+      const target: NewCluster = {
+        id: targetClusterId,
+        name: request.clusterName,
+        version: request.clusterVersion,
+        copies,
+        region: request.region,
+        cpuArchitecture: request.cpuArchitecture,
+        tags: request.tags && request.tags.length ? [...request.tags] : [...source.tags],
+        tls: request.tls ?? false,
+        exclusive: request.exclusive ?? false,
+        vendor: request.vendor ?? source.vendor ?? '',
+        parameterGroupId: await chooseParameterGroup(request.parameterGroupID, source.parameterGroupId, request.clusterVersion, targetClusterId),
+      };
+      await store.startCloneMaintenance({ sourceClusterId: source.id, target, holder });
+      return {
+        source: { id: source.id, name: source.name, version: source.version, parameterGroupId: source.parameterGroupId },
+        target,
+      };
+    },
+
+    // Idempotent: clears only what `holder` holds; clearing twice is a no-op.
+    async endMaintenance({ holder, clusterIds }) {
+      await store.endMaintenance(clusterIds, holder);
+    },
+
+    // Idempotent: a plain status SET; no-op when the target row does not exist (admission failed).
+    async setClusterFailure({ targetClusterId }) {
+      const cluster = await store.getCluster(targetClusterId);
+      if (!cluster) return;
+      await store.setClusterStatus(targetClusterId, 'Failure');
+    },
+
+    // Idempotent: re-reads TiUP's view and upserts instance statuses by id.
+    async persistCluster({ targetClusterId }) {
+      const cluster = await store.getCluster(targetClusterId);
+      if (!cluster) return;
+      const signal = cancellationSignal();
+      const deployed = (await deps.tiup.list({ signal })).some((c) => c.name === targetClusterId);
+      if (!deployed) return;
+      const display = await deps.tiup.display(targetClusterId, { signal });
+      const byAddress = new Map<string, TiupDisplayInstance>(display.instances.map((i) => [`${i.host}:${i.Port}`, i]));
+      const updated = cluster.instances.map(({ clusterId: _c, ...inst }) => {
+        const shown = byAddress.get(`${inst.hostIp}:${inst.ports[0]}`);
+        const status = shown ? instanceStatusOf(shown.status) : undefined;
+        return status ? { ...inst, status } : inst;
+      });
+      await store.upsertInstances(targetClusterId, updated);
+    },
+  };
+}

@@ -1,0 +1,97 @@
+// The embedded default on one machine: Temporal dev server (SQLite file, Web UI), the
+// simulated TiDB fleet, the SQLite metadata store and a worker. The demo and the integration
+// tests start exactly this; production points the same worker at real systems (README).
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { openMetadataStore } from '../metadata/index.js';
+import type { MetadataStore } from '../metadata/types.js';
+import { SimulatorClient } from '../simulator/client.js';
+import { startSimulator, type StartedSimulator } from '../simulator/launch.js';
+import { loadWorkerConfig, type WorkerConfig } from '../worker/config.js';
+import { createCloneWorker, payloadCodecs, type CloneWorker } from '../worker/create-worker.js';
+import { seedDemoFleet, DEMO_SOURCE, type SourceClusterSpec } from './demo-fleet.js';
+import { startDevServer, type DevServer } from './temporal-server.js';
+
+export interface EmbeddedStackOptions {
+  /** Working folder: Temporal's SQLite file, metadata DB, TIUP_HOME, backups, logs. */
+  dir: string;
+  ui?: boolean;
+  temporalPort?: number;
+  uiPort?: number;
+  /** Simulator speed factor (durations ∝ data size / speed). */
+  speed?: number;
+  source?: SourceClusterSpec;
+  /** Extra worker environment (TIEM_* variables), e.g. a shorter poll interval. */
+  workerEnv?: Record<string, string>;
+}
+
+export interface EmbeddedStack {
+  temporal: DevServer;
+  simulator: StartedSimulator;
+  sim: SimulatorClient;
+  store: MetadataStore;
+  config: WorkerConfig;
+  client: Client;
+  worker: CloneWorker;
+  /** Stops the worker (graceful), the simulator and the Temporal server. */
+  stop(): Promise<void>;
+}
+
+export async function startEmbeddedStack(opts: EmbeddedStackOptions): Promise<EmbeddedStack> {
+  const dir = opts.dir;
+  for (const d of ['tiup', 'backup', 'logs']) mkdirSync(join(dir, d), { recursive: true });
+  const cleanups: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+    cleanups.length = 0;
+  };
+  try {
+    const [temporal, simulator] = await Promise.all([
+      startDevServer({ dbFile: join(dir, 'temporal.sqlite'), ui: opts.ui, port: opts.temporalPort, uiPort: opts.uiPort, logFile: join(dir, 'logs', 'temporal.log') }),
+      startSimulator({ speed: opts.speed ?? 1, tiupHome: join(dir, 'tiup'), stateDir: join(dir, 'simulator'), logFile: join(dir, 'logs', 'simulator.log') }),
+    ]);
+    cleanups.push(() => temporal.stop(), () => simulator.stop());
+
+    const env: Record<string, string> = {
+      TEMPORAL_ADDRESS: temporal.address,
+      TIEM_METADATA_URL: `sqlite:${join(dir, 'metadata.sqlite')}`,
+      TIEM_SECRET_KEY: randomBytes(32).toString('base64'),
+      TIEM_CODEC_KEY: randomBytes(32).toString('base64'),
+      TIEM_CODEC_KEY_ID: 'embedded',
+      TIUP_BIN: simulator.tiupBin,
+      TIUP_HOME: join(dir, 'tiup'),
+      TIEM_SSH_KEY: join(dir, 'tiup', 'id_rsa'),
+      TIEM_BACKUP_STORAGE: `local://${join(dir, 'backup')}`,
+      TIEM_HEALTH_TIMEOUT: '2m',
+      TIEM_POLL_INTERVAL: '1s',
+      TIEM_HEARTBEAT_THROTTLE: '1s',
+      TIEM_SHUTDOWN_GRACE: '10s',
+      ...opts.workerEnv,
+    };
+    const config = loadWorkerConfig(env);
+    const store = openMetadataStore(config.metadataUrl, config.secretKey);
+    await store.migrate();
+    cleanups.push(() => store.close());
+
+    const sim = new SimulatorClient(simulator.url);
+    await seedDemoFleet(sim, store, opts.source ?? DEMO_SOURCE);
+
+    const worker = await createCloneWorker(config, { store, toolEnv: simulator.env });
+    const running = worker.worker.run();
+    cleanups.push(async () => {
+      worker.worker.shutdown();
+      await running.catch(() => undefined);
+      await worker.close();
+    });
+
+    const connection = await Connection.connect({ address: temporal.address });
+    cleanups.push(() => connection.close());
+    const client = new Client({ connection, namespace: temporal.namespace, dataConverter: { payloadCodecs: payloadCodecs(config) } });
+    return { temporal, simulator, sim, store, config, client, worker, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
