@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { openMetadataStore } from '../metadata/index.js';
 import type { MetadataStore } from '../metadata/types.js';
 import { SimulatorClient } from '../simulator/client.js';
@@ -25,7 +26,11 @@ export interface EmbeddedStackOptions {
   source?: SourceClusterSpec;
   /** Extra worker environment (TIEM_* variables), e.g. a shorter poll interval. */
   workerEnv?: Record<string, string>;
+  /** SDK log level of the worker (default WARN: the demo prints its own progress). */
+  logLevel?: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 }
+
+let runtimeInstalled = false;
 
 export interface EmbeddedStack {
   temporal: DevServer;
@@ -41,6 +46,14 @@ export interface EmbeddedStack {
 
 export async function startEmbeddedStack(opts: EmbeddedStackOptions): Promise<EmbeddedStack> {
   const dir = opts.dir;
+  if (!runtimeInstalled) {
+    runtimeInstalled = true;
+    try {
+      Runtime.install({ logger: new DefaultLogger(opts.logLevel ?? 'WARN') });
+    } catch {
+      // already installed by the host process (e.g. a test runner): keep its logger
+    }
+  }
   for (const d of ['tiup', 'backup', 'logs']) mkdirSync(join(dir, d), { recursive: true });
   const cleanups: (() => Promise<void>)[] = [];
   const stop = async () => {

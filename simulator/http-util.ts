@@ -1,4 +1,5 @@
 // Tiny JSON-over-node:http helpers.
+import { parseJsonKeepingBigInts } from '../adapters/ticdc.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export async function readBody(req: IncomingMessage, limit = 10 * 1024 * 1024): Promise<string> {
@@ -15,7 +16,8 @@ export async function readBody(req: IncomingMessage, limit = 10 * 1024 * 1024): 
 export async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
   const text = await readBody(req);
   if (!text.trim()) return {};
-  const v = JSON.parse(text) as unknown;
+  // TSOs exceed 2^53: TiCDC (Go) reads start_ts exactly, so must we.
+  const v = parseJsonKeepingBigInts(text);
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('JSON object expected');
   return v as Record<string, unknown>;
 }
