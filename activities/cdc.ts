@@ -20,7 +20,8 @@ const CREATE_CONFIRM_INTERVAL_MS = 500;
 
 function cdcFailure(id: string, cf: ChangefeedInfo): TiemError {
   const reason = cf.error?.message ? `: ${cf.error.code ? `[${cf.error.code}] ` : ''}${cf.error.message}` : '';
-  return new TiemError('CHANGE_FEED_EXECUTE_ERROR', `changefeed ${id} is ${cf.state}${reason}`);
+  // A failed/erroring changefeed does not heal by retrying this step (spec §5.2).
+  return new TiemError('CHANGE_FEED_EXECUTE_ERROR', `changefeed ${id} is ${cf.state}${reason}`, { nonRetryable: true });
 }
 
 export function createCdcActivities(deps: ActivityDeps): CdcActivities {
@@ -96,7 +97,7 @@ export function createCdcActivities(deps: ActivityDeps): CdcActivities {
       const source = await requireCluster(deps, sourceClusterId);
       for (;;) {
         const info = await cdc.getChangefeed(cdcServer, changefeedId);
-        if (!info) throw new TiemError('CHANGE_FEED_EXECUTE_ERROR', `changefeed ${changefeedId} not found on ${cdcServer}`);
+        if (!info) throw new TiemError('CHANGE_FEED_EXECUTE_ERROR', `changefeed ${changefeedId} not found on ${cdcServer}`, { nonRetryable: true });
         if (FAILED_STATES.has(info.state)) throw cdcFailure(changefeedId, info);
         // The SOURCE's TSO, read after the checkpoint: the lag can only be overestimated. A fresh
         // connection per poll, so a dropped connection during a days-long wait costs one poll.

@@ -28,8 +28,9 @@ function toolText(err: ToolError): string {
   return [err.toolError, err.message, err.stderrTail, err.stdoutTail].filter(Boolean).join('\n');
 }
 
+/** The tiup wrapper's own "Starting component …" banner says nothing about the failure. */
 function lastLines(text: string, n: number): string {
-  return text.split('\n').filter((l) => l.trim()).slice(-n).join(' | ');
+  return text.split('\n').filter((l) => l.trim() && !/^Starting component /.test(l)).slice(-n).join(' | ');
 }
 
 function isToolError(err: unknown): err is ToolError {
@@ -63,7 +64,8 @@ export function toTiemError(err: unknown): TiemError {
     const text = toolText(err);
     for (const refusal of TOOL_REFUSALS) {
       if (refusal.pattern.test(text)) {
-        return new TiemError('TOOL_REJECTED', scrub(`${refusal.what}: ${err.toolError ?? lastLines(text, 3)}`));
+        const line = text.split('\n').find((l) => refusal.pattern.test(l) && !/^Starting component /.test(l));
+        return new TiemError('TOOL_REJECTED', scrub(`${refusal.what}: ${err.toolError ?? line ?? lastLines(text, 3)}`));
       }
     }
     // TiEM's polling node failure: TASK_FAILED with the tool's stderr/stdout (retryable).
@@ -103,7 +105,7 @@ export function toActivityFailure(err: unknown): ApplicationFailure | CancelledF
   return ApplicationFailure.create({
     type,
     message: scrub(tiem.message),
-    nonRetryable: NON_RETRYABLE_ERROR_TYPES.includes(type),
+    nonRetryable: tiem.nonRetryable ?? NON_RETRYABLE_ERROR_TYPES.includes(type),
     details: [{ code: TiemErrorCode[type], httpStatus: tiem.httpStatus, causeCode: tiem.causeCode }],
   });
 }

@@ -71,10 +71,12 @@ export class TiemError extends Error {
   readonly code: number;
   readonly httpStatus: number;
   readonly causeCode?: number;
+  /** Overrides NON_RETRYABLE_ERROR_TYPES for this one error (e.g. a changefeed in the terminal failed state). */
+  readonly nonRetryable?: boolean;
   constructor(
     readonly errorName: TiemErrorName,
     readonly detail: string,
-    opts: { causeCode?: number } = {},
+    opts: { causeCode?: number; nonRetryable?: boolean } = {},
   ) {
     const [explanation, status] = explanations[errorName] ?? ['', 500];
     super(`[${TiemErrorCode[errorName]}]${explanation}\t${detail}`);
@@ -82,6 +84,7 @@ export class TiemError extends Error {
     this.code = TiemErrorCode[errorName];
     this.httpStatus = status;
     this.causeCode = opts.causeCode;
+    this.nonRetryable = opts.nonRetryable;
   }
 
   get details(): TiemErrorDetails {
