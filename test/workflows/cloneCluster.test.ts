@@ -11,6 +11,16 @@ import type { CloneClusterInput, CloneClusterRequest, CloneStrategy } from '../.
 import { temporalCliPath } from '../../embedded/temporal-server.js';
 import { progressQuery, SEARCH_ATTRIBUTES } from '../../workflows/definitions.js';
 import { mockActivities, type MockOptions } from './mock-activities.js';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { writeFileSync } from 'node:fs';
+
+/** `RECORD_HISTORIES=1 npm run test:workflows` refreshes the replay fixtures (test/fixtures/histories). */
+async function recordHistory(handle: WorkflowHandle, name: string): Promise<void> {
+  if (!process.env.RECORD_HISTORIES) return;
+  // The workflow id is part of the name: replay needs it (the target id derives from it).
+  const file = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'histories', `${name}.${handle.workflowId}.json`);
+  writeFileSync(file, historyToJSON(await handle.fetchHistory()));
+}
 
 const workflowsPath = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'workflows', 'index.ts');
 let env: TestWorkflowEnvironment;
@@ -97,6 +107,7 @@ describe('cloneCluster step order', () => {
   test('Snapshot: admission, both branches, restore after the join, GC back right after the backup', async () => {
     const r = await runClone('Snapshot', { delays: { backup: 600, deployCluster: 400 } });
     expect(r.error).toBeUndefined();
+    await recordHistory(r.handle, 'clone-snapshot');
     const n = r.names();
     expect(n[0]).toBe('startMaintenance');
     expect(n[1]).toBe('prepareResource');
@@ -134,6 +145,7 @@ describe('cloneCluster step order', () => {
   test('CDCSync: changefeed from the backup, GC back once it exists, then the catch-up wait', async () => {
     const r = await runClone('CDCSync');
     expect(r.error).toBeUndefined();
+    await recordHistory(r.handle, 'clone-cdcsync');
     expect(r.indexOf('syncIncrData')).toBeGreaterThan(r.indexOf('reconcileAccounts'));
     expect(r.indexOf('recoverSourceClusterGCTime')).toBeGreaterThan(r.indexOf('syncIncrData'));
     expect(r.indexOf('recoverSourceClusterGCTime')).toBeLessThan(r.indexOf('waitChangefeedCatchUp'));
@@ -184,6 +196,7 @@ describe('compensation', () => {
 
   test.each(cases)('failure in %s (%s)', async (failAt, strategy, expected) => {
     const r = await runClone(strategy, { failAt, delays: { backup: 300 } });
+    if (failAt === 'initAccount') await recordHistory(r.handle, 'clone-cdcsync-fail-after-deploy');
     const f = failureOf(r.error) as ApplicationFailure;
     expect(f).toBeInstanceOf(ApplicationFailure);
     expect(f.type).toBe('TASK_FAILED');
