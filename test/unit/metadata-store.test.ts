@@ -6,7 +6,7 @@ import { DEFAULT_GROUP_VALUES, DEFAULT_GROUP_VERSIONS } from '../../domain/param
 import { TiemError } from '../../domain/errors.js';
 import { createSqliteStore } from '../../metadata/sqlite-store.js';
 import { openMetadataStore } from '../../metadata/index.js';
-import { migrateToLatest } from '../../metadata/migrations.js';
+import { MIGRATIONS, migrateToLatest } from '../../metadata/migrations.js';
 import { instance, newCluster, openTempStore, type TempStore } from '../../metadata/testing.js';
 import type { BackupRecord } from '../../metadata/types.js';
 
@@ -42,7 +42,7 @@ describe('migrations', () => {
     expect(await migrateToLatest(t.store.db)).toEqual([]);
     expect((await t.store.listClusters()).map((c) => c.id)).toEqual(['c1']);
     const applied = await t.store.db.selectFrom('kysely_migration' as never).selectAll().execute();
-    expect(applied).toHaveLength(2);
+    expect(applied).toHaveLength(Object.keys(MIGRATIONS).length);
   });
 
   test('seed one default parameter group per minor version', async () => {
@@ -446,5 +446,15 @@ describe('openMetadataStore', () => {
       'PostgreSQL support is not built yet: install pg and add the dialect',
     );
     expect(() => openMetadataStore('sqlite:x.db', Buffer.alloc(16))).toThrow(/32 bytes/);
+  });
+});
+
+describe('restore records', () => {
+  test('insert if absent: the first finished restore wins', async () => {
+    const r = { clusterId: 'c1', backupId: 'b1', backupTso: '1', restoredTso: '2', size: 10, finishedAt: '2026-11-26T00:00:00.000Z' };
+    expect(await t.store.getRestoreRecord('c1', 'b1')).toBeUndefined();
+    await t.store.recordRestore(r);
+    await t.store.recordRestore({ ...r, restoredTso: '3' });
+    expect(await t.store.getRestoreRecord('c1', 'b1')).toEqual(r);
   });
 });
