@@ -1,7 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
 import { generatePassword, PASSWORD_ALPHABET, REDACTED, redact } from '../../security/passwords.js';
-import { openSecret, sealSecret, isSealed } from '../../security/secrets.js';
-import { randomBytes } from 'node:crypto';
 
 describe('generatePassword', () => {
   it('has the requested length, default 16', () => {
@@ -47,26 +45,4 @@ describe('redact', () => {
     expect(redact('secret-long', ['secret', 'secret-long'])).toBe(REDACTED);
   });
   it('ignores empty secrets', () => expect(redact('abc', ['', undefined, null])).toBe('abc'));
-});
-
-describe('sealSecret / openSecret (passwords at rest)', () => {
-  const key = { keyId: 'k1', key: randomBytes(32) };
-  it('round-trips and hides the plaintext', () => {
-    const sealed = sealSecret(key, 'Root-Pass-123');
-    expect(isSealed(sealed)).toBe(true);
-    expect(sealed).not.toContain('Root-Pass-123');
-    expect(sealed.startsWith('v1:k1:')).toBe(true);
-    expect(openSecret([key], sealed)).toBe('Root-Pass-123');
-    expect(sealSecret(key, 'x')).not.toBe(sealSecret(key, 'x'));
-  });
-  it('fails on an unknown key, a wrong key or tampering', () => {
-    const sealed = sealSecret(key, 'pw');
-    expect(() => openSecret({ keyId: 'k2', key: key.key }, sealed)).toThrow(/unknown key id "k1"/);
-    expect(() => openSecret({ keyId: 'k1', key: randomBytes(32) }, sealed)).toThrow(/authentication failed/);
-    const body = Buffer.from(sealed.split(':')[2], 'base64');
-    body[13] ^= 1;
-    expect(() => openSecret(key, `v1:k1:${body.toString('base64')}`)).toThrow(/authentication failed/);
-    expect(() => openSecret(key, 'plaintext')).toThrow(/not a sealed secret/);
-    expect(isSealed('plaintext')).toBe(false);
-  });
 });
