@@ -1,0 +1,31 @@
+import { loadWorkerConfig, ConfigError } from '../../worker/config.js';
+
+const key = Buffer.alloc(32, 7).toString('base64');
+
+test('every problem is reported at once, without echoing secrets', () => {
+  let err: unknown;
+  try {
+    loadWorkerConfig({ TIEM_CODEC_KEY: 'c2hvcnQ=', TIEM_SHUTDOWN_GRACE: '0s', TIEM_POLL_INTERVAL: 'soon' });
+  } catch (e) {
+    err = e;
+  }
+  expect(err).toBeInstanceOf(ConfigError);
+  const problems = (err as ConfigError).problems.join('\n');
+  expect(problems).toMatch(/TIEM_SECRET_KEY is required/);
+  expect(problems).toMatch(/TIEM_CODEC_KEY must be 32 bytes/);
+  expect(problems).toMatch(/TIEM_BACKUP_STORAGE is required/);
+  expect(problems).toMatch(/TIEM_SHUTDOWN_GRACE must be more than 0/);
+  expect(problems).toMatch(/TIEM_POLL_INTERVAL must be a duration/);
+  expect(problems).not.toContain('c2hvcnQ=');
+});
+
+test('defaults and parsed values', () => {
+  const c = loadWorkerConfig({ TIEM_SECRET_KEY: key, TIEM_BACKUP_STORAGE: 's3://b/p/', TIEM_HEALTH_TIMEOUT: '90s' });
+  expect(c.temporalAddress).toBe('localhost:7233');
+  expect(c.taskQueue).toBe('tiem-clone');
+  expect(c.backupStorageBase).toBe('s3://b/p');
+  expect(c.healthTimeoutMs).toBe(90_000);
+  expect(c.shutdownGraceMs).toBe(30_000);
+  expect(c.codecKey).toBeUndefined();
+  expect(c.secretKey.length).toBe(32);
+});
