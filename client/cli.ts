@@ -10,7 +10,7 @@ import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { TiemError } from '../domain/errors.js';
 import type { CloneClusterRequest, ComponentType, InstanceResource } from '../domain/types.js';
 import { createEncryptionCodec, loadCodecKey } from '../security/codec.js';
-import { followClone, startClone } from './clone.js';
+import { CloneRejectedError, followClone, startClone } from './clone.js';
 import { createProgressPrinter } from './render.js';
 
 /** Exit codes that tell outcomes apart for scripts. */
@@ -108,7 +108,7 @@ export async function cloneCommand(argv: string[]): Promise<number> {
     try {
       started = await startClone(client, request, { options: { destroyOnFailure: values['destroy-on-failure'] } });
     } catch (err) {
-      if (err instanceof TiemError) {
+      if (err instanceof TiemError || err instanceof CloneRejectedError) {
         console.error(`error [${err.code}]: ${err.message}`);
         return EXIT.badInput;
       }

@@ -1,11 +1,42 @@
 // Typed client: start a clone and follow it. Used by the CLI, the demo and the tests; the HTTP
 // API will use the same functions.
 import { createHash, randomBytes } from 'node:crypto';
-import { WorkflowIdConflictPolicy, type Client, type WorkflowHandle } from '@temporalio/client';
+import {
+  WithStartWorkflowOperation,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowIdConflictPolicy,
+  WorkflowIdReusePolicy,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import type { CloneClusterInput, CloneClusterRequest, CloneOptions, CloneProgress, CloneResult } from '../domain/types.js';
 import { validateCloneRequestShape } from '../domain/validation.js';
 import type { cloneCluster } from '../workflows/cloneCluster.js';
-import { TASK_QUEUE, TiemCloneStrategy, TiemClusterId, TiemSourceClusterId, progressQuery, workflowIds } from '../workflows/definitions.js';
+import {
+  TASK_QUEUE,
+  TiemCloneStrategy,
+  TiemClusterId,
+  TiemSourceClusterId,
+  admissionOutcomeQuery,
+  admissionUpdate,
+  progressQuery,
+  workflowIds,
+  type AdmissionOutcome,
+} from '../workflows/definitions.js';
+
+/** The clone was refused at admission (source checks, duplicate name, maintenance lock): nothing was left behind. */
+export class CloneRejectedError extends Error {
+  constructor(readonly outcome: Extract<AdmissionOutcome, { accepted: false }>) {
+    super(outcome.message);
+    this.name = 'CloneRejectedError';
+  }
+  get code(): number {
+    return this.outcome.code;
+  }
+  get httpStatus(): number {
+    return this.outcome.httpStatus;
+  }
+}
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -27,6 +58,11 @@ export interface StartedClone {
   handle: WorkflowHandle<typeof cloneCluster>;
 }
 
+/**
+ * Starts the clone and waits for its admission (update-with-start): resolves once the locks and the
+ * target row exist, or throws CloneRejectedError with the TiEM code. Nothing outside the workflow
+ * holds state in between, so a crash of the caller can never leave a lock behind.
+ */
 export async function startClone(
   client: Client,
   request: CloneClusterRequest,
@@ -36,19 +72,33 @@ export async function startClone(
   const clusterId = opts.clusterId ?? newClusterId(request.requestId);
   const workflowId = workflowIds.clone(clusterId);
   const input: CloneClusterInput = { request, targetClusterId: clusterId, options: opts.options };
-  const handle = await client.workflow.start<typeof cloneCluster>('cloneCluster', {
+  const start = new WithStartWorkflowOperation<typeof cloneCluster>('cloneCluster', {
     taskQueue: opts.taskQueue ?? TASK_QUEUE,
     workflowId,
     args: [input],
-    // A repeated requestId finds the running (or finished) clone instead of starting another.
+    // A repeated requestId finds the running clone (USE_EXISTING) or, once it closed, is refused
+    // (REJECT_DUPLICATE) and answered from the closed one: never a second clone.
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
     typedSearchAttributes: [
       { key: TiemClusterId, value: clusterId },
       { key: TiemSourceClusterId, value: request.sourceClusterId },
       { key: TiemCloneStrategy, value: request.cloneStrategy },
     ],
   });
-  return { workflowId, clusterId, handle };
+  let outcome: AdmissionOutcome;
+  try {
+    outcome = await client.workflow.executeUpdateWithStart(admissionUpdate, { startWorkflowOperation: start });
+  } catch (err) {
+    // The same requestId, and that clone has already closed: answer what it answered then.
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    const handle = client.workflow.getHandle<typeof cloneCluster>(workflowId);
+    const earlier = await handle.query(admissionOutcomeQuery);
+    if (!earlier) throw err;
+    outcome = earlier;
+  }
+  if (!outcome.accepted) throw new CloneRejectedError(outcome);
+  return { workflowId, clusterId, handle: client.workflow.getHandle<typeof cloneCluster>(workflowId) };
 }
 
 /** Polls the progress query until the clone ends; calls onProgress on every change. */

@@ -14,8 +14,10 @@
 //   modifySourceClusterGCTime → recoverSourceClusterGCTime | deployCluster → keep (failAfterDeploy) or destroy
 //   syncIncrData → removeChangefeed
 import {
+  allHandlersFinished,
   ApplicationFailure,
   CancellationScope,
+  condition,
   log,
   ParentClosePolicy,
   executeChild,
@@ -35,6 +37,9 @@ import { validateCloneRequestShape } from '../domain/validation.js';
 import { short, tiup, undo, wait } from './activity-options.js';
 import { backupCluster, buildLogConfig, modifyParameters, restoreCluster } from './children.js';
 import {
+  admissionOutcomeQuery,
+  admissionUpdate,
+  type AdmissionOutcome,
   TiemCloneStep,
   TiemCloneStrategy,
   TiemClusterId,
@@ -43,7 +48,7 @@ import {
   progressQuery,
   workflowIds,
 } from './definitions.js';
-import { check, describe, errorCodeOf, finalFailure } from './failures.js';
+import { check, describe, errorCodeOf, finalFailure, tiemSummary } from './failures.js';
 import { Saga } from './saga.js';
 
 /** GC life time held on the source while the backup and changefeed need history (TiEM's value). */
@@ -64,11 +69,23 @@ export async function cloneCluster(input: CloneClusterInput): Promise<CloneResul
     strategy: CLONE_STRATEGIES.includes(raw.cloneStrategy as CloneStrategy) ? (raw.cloneStrategy as CloneStrategy) : 'Snapshot',
   });
   setHandler(progressQuery, () => progress.snapshot());
+  let admission: AdmissionOutcome | undefined;
+  setHandler(admissionUpdate, async () => {
+    await condition(() => admission !== undefined);
+    return admission!;
+  });
+  setHandler(admissionOutcomeQuery, () => admission ?? null);
+  /** Records a rejection for the admission update and lets its caller get the answer before we fail. */
+  async function reject(err: unknown): Promise<void> {
+    admission ??= { accepted: false, clusterId: targetClusterId, workflowId, ...tiemSummary(err) };
+    await condition(allHandlersFinished);
+  }
   let request: CloneClusterRequest;
   try {
     request = check(() => validateCloneRequestShape(input.request));
   } catch (err) {
     progress.finish('Failed', { code: errorCodeOf(err), message: describe(err) });
+    await reject(err);
     throw err;
   }
   const { dbPassword, ...publicRequest } = request;
@@ -201,6 +218,7 @@ export async function cloneCluster(input: CloneClusterInput): Promise<CloneResul
     admitted = await step('startMaintenance', () => short.startMaintenance({ holder, targetClusterId, request: publicRequest }), (a) => [
       `source ${a.source.id} BeingCloned, target ${a.target.id} (${a.target.name}) Cloning`,
     ]);
+    admission = { accepted: true, clusterId: targetClusterId, workflowId };
 
     // Hosts of a deployed target are released only once TiUP destroyed it.
     saga.add('prepareResource', async () =>
@@ -274,6 +292,7 @@ export async function cloneCluster(input: CloneClusterInput): Promise<CloneResul
     const errors = await CancellationScope.nonCancellable(() => saga.compensate());
     const code = errorCodeOf(err);
     progress.finish(isCancellation(err) ? 'Canceled' : 'Failed', { code, message: describe(err) });
+    await CancellationScope.nonCancellable(() => reject(err));
     throw finalFailure(err, errors);
   }
 

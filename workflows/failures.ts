@@ -64,3 +64,11 @@ export function finalFailure(err: unknown, compensationErrors: string[]): unknow
     cause: err instanceof Error ? err : undefined,
   });
 }
+
+/** TiEM name, code and HTTP status of a failure (for rejections answered to the API). */
+export function tiemSummary(err: unknown): { errorName: string; code: number; httpStatus: number; message: string } {
+  const f = findTiemFailure(err);
+  const errorName = f?.type ?? 'UNRECOGNIZED_ERROR';
+  const detail = f?.details?.[0] as { httpStatus?: number } | undefined;
+  return { errorName, code: tiemCodeOf(errorName) ?? 10000, httpStatus: detail?.httpStatus ?? 500, message: f?.message ?? describe(err) };
+}

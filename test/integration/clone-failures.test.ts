@@ -1,6 +1,8 @@
 // End to end failure paths: faults injected in the simulated tools; compensation (spec §5.3)
 // checked in the simulator and the metadata store.
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { CloneRejectedError, startClone } from '../../client/clone.js';
+import { demoCloneRequest } from '../../embedded/demo-fleet.js';
 import type { EmbeddedStack } from '../../embedded/stack.js';
 import { eventually, node, runClone, SOURCE, startTestStack, type CloneRun } from './helpers.js';
 
@@ -102,4 +104,32 @@ test('cancelling a running clone runs the compensation', async () => {
   const backups = await stack.sim.operations({ op: 'br.backup', cluster: SOURCE.id });
   expect(backups.at(-1)!.exitCode).toBe(143);
   expect(node(run.progress, 'backupSourceCluster').status).toBe('failed');
+});
+
+test('admission: a second clone of a source under maintenance is refused with 20114 and leaves nothing behind', async () => {
+  await stack.sim.addFault({ op: 'br.backup', cluster: SOURCE.id, mode: 'hang', times: 'always' });
+  const before = (await stack.store.listClusters()).length;
+  const first = await startClone(stack.client, demoCloneRequest({ clusterName: 'it-admission-first', cloneStrategy: 'Snapshot' }));
+  const second = await startClone(stack.client, demoCloneRequest({ clusterName: 'it-admission-second', cloneStrategy: 'Snapshot' })).catch((e: unknown) => e);
+  expect(second).toBeInstanceOf(CloneRejectedError);
+  expect((second as CloneRejectedError).code).toBe(20114);
+  expect((second as CloneRejectedError).httpStatus).toBe(409);
+  expect((await stack.store.listClusters()).length).toBe(before + 1);
+  expect(await stack.store.findClusterByName('it-admission-second')).toBeUndefined();
+  await first.handle.cancel();
+  await first.handle.result().catch(() => undefined);
+  await expectSourceRestored();
+});
+
+test('admission: the same requestId returns the same clone, also after it ended', async () => {
+  const request = { ...demoCloneRequest({ clusterName: 'it-idempotent', cloneStrategy: 'TopologyClone' }), requestId: 'req-it-idempotent-1' };
+  const a = await startClone(stack.client, request);
+  const b = await startClone(stack.client, request);
+  expect(b.workflowId).toBe(a.workflowId);
+  await a.handle.result();
+  const c = await startClone(stack.client, request);
+  expect(c.clusterId).toBe(a.clusterId);
+  expect((await stack.store.listClusters()).filter((x) => x.name === 'it-idempotent')).toHaveLength(1);
+  const dup = await startClone(stack.client, { ...request, requestId: 'req-it-idempotent-2' }).catch((e: unknown) => e);
+  expect((dup as CloneRejectedError).code).toBe(20101); // same name, new request: DUPLICATED_NAME
 });
