@@ -38,6 +38,8 @@ export const workflowIds = {
   restore: (targetClusterId: string, backupId: string) => `restore-${targetClusterId}-${backupId}`,
   modifyParameters: (clusterId: string, purpose: string) => `modify-parameters-${clusterId}-${purpose}`,
   buildLogConfig: (clusterId: string) => `build-log-config-${clusterId}`,
+  deleteCluster: (clusterId: string) => `delete-${clusterId}`,
+  takeoverCluster: (tiupClusterName: string) => `takeover-${tiupClusterName}`,
   /** TiCDC ids must match ^[a-zA-Z0-9]+(-[a-zA-Z0-9]+)*$. */
   changefeed: (targetClusterId: string) => `clone-${targetClusterId.replace(/[^a-zA-Z0-9]/g, '')}`,
 };
