@@ -129,8 +129,13 @@ export async function seedSourceCluster(sim: SimulatorClient, store: MetadataSto
   ]);
 }
 
-export async function seedDemoFleet(sim: SimulatorClient, store: MetadataStore, spec: SourceClusterSpec = DEMO_SOURCE): Promise<void> {
-  await store.addHosts(demoHosts());
+export async function seedDemoFleet(
+  sim: SimulatorClient,
+  store: MetadataStore,
+  spec: SourceClusterSpec = DEMO_SOURCE,
+  hostNet = '127.0.2',
+): Promise<void> {
+  await store.addHosts(demoHosts(hostNet));
   await seedSourceCluster(sim, store, spec);
 }
 

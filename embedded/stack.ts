@@ -24,6 +24,8 @@ export interface EmbeddedStackOptions {
   /** Simulator speed factor (durations ∝ data size / speed). */
   speed?: number;
   source?: SourceClusterSpec;
+  /** Loopback network of the host pool ("127.0.2"): test files that may run at once use different ones. */
+  hostNet?: string;
   /** Extra worker environment (TIEM_* variables), e.g. a shorter poll interval. */
   workerEnv?: Record<string, string>;
   /** SDK log level of the worker (default WARN: the demo prints its own progress). */
@@ -89,7 +91,7 @@ export async function startEmbeddedStack(opts: EmbeddedStackOptions): Promise<Em
     cleanups.push(() => store.close());
 
     const sim = new SimulatorClient(simulator.url);
-    await seedDemoFleet(sim, store, opts.source ?? DEMO_SOURCE);
+    await seedDemoFleet(sim, store, opts.source ?? DEMO_SOURCE, opts.hostNet);
 
     const worker = await createCloneWorker(config, { store, toolEnv: simulator.env });
     const running = worker.worker.run();

@@ -9,7 +9,7 @@ import { eventually, node, runClone, SOURCE, startTestStack, type CloneRun } fro
 let stack: EmbeddedStack;
 
 beforeAll(async () => {
-  stack = await startTestStack();
+  stack = await startTestStack(3);
 });
 
 afterAll(async () => {
