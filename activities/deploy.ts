@@ -5,7 +5,7 @@ import { TiemError } from '../domain/errors.js';
 import { renderTopology } from '../domain/topology.js';
 import type { CloneActivities } from './types.js';
 import type { ActivityDeps } from './deps.js';
-import { connectWithAnyPassword, requireCluster, tidbAddress } from './cluster-access.js';
+import { connectWithAnyPassword, requireCluster, tidbAddress, withSession } from './cluster-access.js';
 import { isAccessDenied } from './errors.js';
 import { cancellationSignal, heartbeat, pollSleep, runWithHeartbeat } from './heartbeat.js';
 
@@ -16,6 +16,8 @@ type DeployActivities = Pick<
 
 /** The TiUP cluster name of a target is its cluster id (TiEM). */
 export const tiupNameOf = (clusterId: string) => clusterId;
+
+const NEW_COLLATIONS = 'new_collations_enabled_on_first_bootstrap';
 
 function isUp(status: string): boolean {
   return /^(up|healthy)/i.test(status);
@@ -54,9 +56,25 @@ export function createDeployActivities(deps: ActivityDeps): DeployActivities {
     }
   }
 
+  /**
+   * Settings TiDB reads only at first bootstrap must match the source before the target starts,
+   * or the restored indexes and collations disagree with the data (BR compatibility notes).
+   */
+  async function bootstrapSettingsOf(sourceClusterId: string): Promise<Record<string, Record<string, unknown>> | undefined> {
+    const source = await requireCluster(deps, sourceClusterId);
+    const root = await store.getClusterUser(sourceClusterId, 'root');
+    if (!root) return undefined;
+    const rows = await withSession(deps, { ...tidbAddress(source), user: 'root', password: root.password }, (s) =>
+      s.showConfig({ type: 'tidb', name: NEW_COLLATIONS }),
+    );
+    const value = rows[0]?.value;
+    return value === undefined ? undefined : { tidb: { [NEW_COLLATIONS]: value === 'true' || value === '1' } };
+  }
+
   return {
-    // Idempotent: a pure rendering of the stored target instances and its allocation's global ports.
-    async buildConfig({ targetClusterId, allocationRequestId }) {
+    // Idempotent: a pure rendering of the stored target instances, its allocation's global ports and
+    // the source's bootstrap-only settings (read, never changed).
+    async buildConfig({ targetClusterId, allocationRequestId, sourceClusterId }) {
       const cluster = await requireCluster(deps, targetClusterId);
       const instances = cluster.instances.filter((i) => i.status === 'Initializing');
       if (!instances.length) throw new TiemError('PARAMETER_INVALID', 'cluster topology is empty, please check it!');
@@ -76,6 +94,7 @@ export function createDeployActivities(deps: ActivityDeps): DeployActivities {
         region: cluster.region,
         instances,
         globalPorts: allocation.globalPorts,
+        serverConfigs: sourceClusterId ? await bootstrapSettingsOf(sourceClusterId) : undefined,
       });
       return { topologyYaml };
     },

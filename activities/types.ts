@@ -78,7 +78,7 @@ export interface CloneActivities {
 
   // target deployment
   /** allocationRequestId (optional, ours): whose global ports to use; default the holder's allocation that has them. */
-  buildConfig(a: { targetClusterId: string; allocationRequestId?: string }): Promise<{ topologyYaml: string }>;
+  buildConfig(a: { targetClusterId: string; sourceClusterId?: string; allocationRequestId?: string }): Promise<{ topologyYaml: string }>;
   deployCluster(a: { targetClusterId: string; version: string; topologyYaml: string }): Promise<string[]>;
   syncConnectionKey(a: { targetClusterId: string }): Promise<void>;
   syncTopology(a: { targetClusterId: string }): Promise<void>;

@@ -170,7 +170,7 @@ export async function cloneCluster(input: CloneClusterInput): Promise<CloneResul
   };
 
   const targetBranch = async (): Promise<void> => {
-    const { topologyYaml } = await step('buildConfig', () => short.buildConfig({ targetClusterId }), () => ['topology rendered']);
+    const { topologyYaml } = await step('buildConfig', () => short.buildConfig({ targetClusterId, sourceClusterId }), () => ['topology rendered']);
     deployStarted = true;
     saga.add('deployCluster', async () => {
       if (!destroyTarget) return { kept: `target ${targetClusterId} kept for inspection (failAfterDeploy)` };

@@ -440,7 +440,10 @@ export class FakeSql implements TidbSqlClient {
         db.users.set(user, { password, privileges });
       },
       listUsers: async () => [...db.users.keys()].map((user) => ({ user, host: '%' })),
-      showConfig: async () => [],
+      showConfig: async (filter) =>
+        db.configs
+          .filter((c) => (!filter?.type || c.component === filter.type) && (!filter?.name || c.name === filter.name))
+          .map((c) => ({ type: c.component, instance: `${ep.host}:${ep.port}`, name: c.name, value: String(c.value) })),
       setConfig: async (component, name, value) => {
         db.statements.push(`SET CONFIG ${component} ${name}`);
         db.configs.push({ component, name, value });

@@ -42,6 +42,15 @@ describe('deploy steps', () => {
     expect(topo.pd_servers).toEqual([expect.objectContaining({ host: '127.0.2.12', client_port: 10040, peer_port: 10041 })]);
   });
 
+  it("buildConfig carries the source's bootstrap-only collation setting into server_configs", async () => {
+    await addSource(fakes);
+    addTarget(fakes);
+    fakes.sql.server('127.0.1.11', 4000).configs.push({ component: 'tidb', name: 'new_collations_enabled_on_first_bootstrap', value: 'false' });
+    fakes.store.allocations.set('clone-tgt/prepareResource', { requestId: 'clone-tgt/prepareResource', holderId: 'tgt-cluster', instances: [], globalPorts: [11000, 11001] });
+    const { topologyYaml } = await mockEnv().run(createActivities(fakes).buildConfig, { targetClusterId: 'tgt-cluster', sourceClusterId: 'src-cluster' });
+    expect(parse(topologyYaml).server_configs.tidb).toEqual({ new_collations_enabled_on_first_bootstrap: false });
+  });
+
   it('deployCluster skips the deploy when tiup cluster list already has the name', async () => {
     fakes.tiup.clusters.push({ name: 'tgt-cluster', user: 'tidb', version: 'v7.5.1', path: '', private_key: '' });
     const lines = await mockEnv().run(createActivities(fakes).deployCluster, { targetClusterId: 'tgt-cluster', version: 'v7.5.1', topologyYaml: 'x' });
