@@ -1,6 +1,6 @@
 // createActivities(deps): every clone activity, named after TiEM's workflow nodes, each wrapped by
 // the error boundary (activities/errors.ts). The worker registers the returned object.
-import type { CloneActivities } from './types.js';
+import type { ClusterActivities, CloneActivities } from './types.js';
 import type { ActivityDeps } from './deps.js';
 import { withErrorBoundary } from './errors.js';
 import { createMaintenanceActivities } from './maintenance.js';
@@ -13,9 +13,11 @@ import { createParameterActivities } from './parameters.js';
 import { createRestoreActivities } from './restore.js';
 import { createCdcActivities } from './cdc.js';
 import { createLogActivities } from './logs.js';
+import { createDeleteActivities } from './delete.js';
+import { createTakeoverActivities } from './takeover.js';
 
-export function createActivities(deps: ActivityDeps): CloneActivities {
-  const activities: CloneActivities = {
+export function createActivities(deps: ActivityDeps): CloneActivities & ClusterActivities {
+  const activities: CloneActivities & ClusterActivities = {
     ...createMaintenanceActivities(deps),
     ...createResourceActivities(deps),
     ...createGcActivities(deps),
@@ -26,8 +28,10 @@ export function createActivities(deps: ActivityDeps): CloneActivities {
     ...createRestoreActivities(deps),
     ...createCdcActivities(deps),
     ...createLogActivities(deps),
+    ...createDeleteActivities(deps),
+    ...createTakeoverActivities(deps),
   };
-  return withErrorBoundary(activities as unknown as Record<string, (...args: never[]) => Promise<unknown>>, deps.log) as unknown as CloneActivities;
+  return withErrorBoundary(activities as unknown as Record<string, (...args: never[]) => Promise<unknown>>, deps.log) as unknown as CloneActivities & ClusterActivities;
 }
 
 export type { ActivityConfig, ActivityDeps, ActivityLog, PortRange } from './deps.js';

@@ -1,7 +1,7 @@
 // The contract between the clone workflows and their activities. Workflows proxy these
 // signatures; `createActivities(deps)` (activities/index.ts) implements them. Activity names are
 // TiEM's node names (seed workflow table) plus the new steps of spec §5.1.
-import type { BrProgress, CloneClusterRequest, ClusterInstance, CloneStrategy } from '../domain/types.js';
+import type { BrProgress, CloneClusterRequest, ClusterInstance, CloneStrategy, CpuArchitecture } from '../domain/types.js';
 import type { ClusterParameter, NewCluster } from '../metadata/types.js';
 
 /** The request without its secret: what activities other than the account steps receive. */
@@ -112,6 +112,37 @@ export interface CloneActivities {
 
   // logs (buildLogConfig child, abandoned)
   collectLogConfig(a: { clusterId: string }): Promise<void>;
+}
+
+/** What TiEM's takeover registers (api/types.ts TakeoverRequestBody, repeated to keep activities free of API types). */
+export interface TakeoverInput {
+  clusterName: string; // the TiUP cluster name
+  dbUser?: 'root';
+  dbPassword: string;
+  region: string;
+  cpuArchitecture?: CpuArchitecture;
+  copies?: number;
+  tags?: string[];
+  vendor?: string;
+}
+
+/** Cluster life cycle beyond the clone: TiEM's delete and takeover flows (deleteCluster, takeoverCluster workflows). */
+export interface ClusterActivities {
+  // delete
+  /** Takes maintenance status `Deleting` (TiEM rule; `force` overrides anything but another delete). */
+  startDeleteMaintenance(a: { clusterId: string; holder: string; force: boolean }): Promise<{ clusterId: string; name: string; replaced: string }>;
+  /** TiEM clearCDCLinks: removes the changefeeds replicating INTO the cluster, their tasks and relations. */
+  clearCDCLinks(a: { clusterId: string }): Promise<string[]>;
+  /** `tiup cluster destroy <id> --force` when TiUP still lists it. */
+  destroyTiupCluster(a: { clusterId: string }): Promise<string>;
+  /** Gives back every host resource the cluster holds. */
+  revertResource(a: { clusterId: string }): Promise<string>;
+  /** Soft-deletes the cluster and its relations on both sides; its own changefeed tasks are marked Deleted. (endMaintenance clears the lock.) */
+  deleteClusterMeta(a: { clusterId: string }): Promise<string>;
+
+  // takeover
+  /** Registers an existing TiUP-managed cluster (display, meta.yaml, keys, root checked over SQL). */
+  takeoverCluster(a: TakeoverInput): Promise<{ clusterId: string; resultLines: string[] }>;
 }
 
 /** Signal payload the BR activities send to the clone workflow. */

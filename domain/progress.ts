@@ -58,7 +58,8 @@ export class ProgressTracker {
     private readonly now: () => string = () => new Date().toISOString(),
   ) {
     for (const name of names) this.nodes.set(name, { name, status: 'pending', result: [] });
-    for (const name of skippedByStrategy(ids.strategy)) this.skip(name, `skipped by strategy ${ids.strategy}`);
+    // Only nodes of this list: other flows (delete) reuse the tracker with their own names.
+    for (const name of skippedByStrategy(ids.strategy)) if (this.nodes.has(name)) this.skip(name, `skipped by strategy ${ids.strategy}`);
   }
 
   private node(name: string): ProgressNode {

@@ -1,6 +1,6 @@
 // Clusters, instances, maintenance locks and relations.
 import { TiemError } from '../domain/errors.js';
-import type { Cluster, ClusterInstance, ClusterStatus, ClusterWithInstances } from '../domain/types.js';
+import type { Cluster, ClusterInstance, ClusterStatus, ClusterWithInstances, MaintenanceStatus } from '../domain/types.js';
 import type { NewCluster, Relation } from './types.js';
 import { type Db, nowIso, toCluster, toInstance, toInt, toJson } from './rows.js';
 
@@ -209,6 +209,39 @@ export async function startCloneMaintenance(
     if (isUniqueViolation(err)) throw new TiemError('DUPLICATED_NAME', `duplicated cluster name:${target.name}`);
     throw err;
   }
+}
+
+export async function setMaintenanceStatus(
+  db: Db,
+  a: { clusterId: string; status: Exclude<MaintenanceStatus, ''>; holder: string; force?: boolean },
+): Promise<MaintenanceStatus> {
+  const { clusterId, status, holder, force = false } = a;
+  if (!holder) throw new TiemError('PARAMETER_INVALID', 'maintenance holder must not be empty');
+  const row = await db
+    .selectFrom('clusters')
+    .select(['maintenance_status', 'maintenance_holder'])
+    .where('id', '=', clusterId)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
+  if (!row) throw clusterNotFound(clusterId);
+  const current = row.maintenance_status as MaintenanceStatus;
+  // Repeat of a call that already succeeded (activity retry).
+  if (current === status && row.maintenance_holder === holder) return current;
+  const overridable = status === 'Deleting' && force && current !== 'Deleting';
+  if (current !== '' && !overridable) {
+    throw new TiemError('CLUSTER_MAINTENANCE_CONFLICT', `cluster maintenance status is '${current}'`);
+  }
+  // Conditional on what we read: a concurrent lock taker makes this miss instead of being overwritten.
+  const res = await db
+    .updateTable('clusters')
+    .set({ maintenance_status: status, maintenance_holder: holder, updated_at: nowIso() })
+    .where('id', '=', clusterId)
+    .where('deleted_at', 'is', null)
+    .where('maintenance_status', '=', current)
+    .where('maintenance_holder', '=', row.maintenance_holder)
+    .executeTakeFirst();
+  if (Number(res.numUpdatedRows) !== 1) throw maintenanceConflict('(changed concurrently)', status, clusterId);
+  return current;
 }
 
 export async function endMaintenance(db: Db, clusterIds: string[], holder: string): Promise<void> {

@@ -61,6 +61,7 @@ export class KyselyMetadataStore implements MetadataStore {
   listClusters: Store['listClusters'] = () => clusters.listClusters(this.db);
   importCluster: Store['importCluster'] = (c, instances) => clusters.importCluster(this.db, c, instances);
   startCloneMaintenance: Store['startCloneMaintenance'] = (a) => clusters.startCloneMaintenance(this.db, a);
+  setMaintenanceStatus: Store['setMaintenanceStatus'] = (a) => clusters.setMaintenanceStatus(this.db, a);
   endMaintenance: Store['endMaintenance'] = (ids, holder) => clusters.endMaintenance(this.db, ids, holder);
   setClusterStatus: Store['setClusterStatus'] = (id, status) => clusters.setClusterStatus(this.db, id, status);
   updateCluster: Store['updateCluster'] = (id, patch) => clusters.updateCluster(this.db, id, patch);

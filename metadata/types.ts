@@ -7,6 +7,7 @@ import type {
   ClusterWithInstances,
   ComponentType,
   CpuArchitecture,
+  MaintenanceStatus,
 } from '../domain/types.js';
 
 export interface HostInput {
@@ -212,6 +213,13 @@ export interface MetadataStore {
    * already exists with this holder it returns without change.
    */
   startCloneMaintenance(a: { sourceClusterId: string; target: NewCluster; holder: string }): Promise<void>;
+  /**
+   * TiEM's SetMaintenanceStatus for one cluster (delete, takeover, …): '' → `status`; `Deleting` with
+   * `force` also replaces any status but `Deleting`; otherwise CLUSTER_MAINTENANCE_CONFLICT
+   * ("cluster maintenance status is '<current>'"). CLUSTER_NOT_FOUND for a missing or deleted cluster.
+   * Idempotent: when `holder` already holds `status` it returns without change. Returns the status replaced.
+   */
+  setMaintenanceStatus(a: { clusterId: string; status: Exclude<MaintenanceStatus, ''>; holder: string; force?: boolean }): Promise<MaintenanceStatus>;
   /** Clears the maintenance status of each cluster only where `holder` holds it. Idempotent. */
   endMaintenance(clusterIds: string[], holder: string): Promise<void>;
   setClusterStatus(id: string, status: ClusterStatus): Promise<void>;

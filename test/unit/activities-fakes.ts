@@ -104,6 +104,18 @@ export class FakeStore implements MetadataStore {
     source.maintenanceHolder = a.holder;
     this.addCluster({ ...a.target, status: 'Initializing', maintenanceStatus: 'Cloning', maintenanceHolder: a.holder });
   }
+  async setMaintenanceStatus(a: { clusterId: string; status: Exclude<ClusterWithInstances['maintenanceStatus'], ''>; holder: string; force?: boolean }) {
+    const c = this.clusters.get(a.clusterId);
+    if (!c) throw new TiemError('CLUSTER_NOT_FOUND', a.clusterId);
+    const current = c.maintenanceStatus;
+    if (current === a.status && c.maintenanceHolder === a.holder) return current;
+    if (current && !(a.status === 'Deleting' && a.force && current !== 'Deleting')) {
+      throw new TiemError('CLUSTER_MAINTENANCE_CONFLICT', `cluster maintenance status is '${current}'`);
+    }
+    c.maintenanceStatus = a.status;
+    c.maintenanceHolder = a.holder;
+    return current;
+  }
   async endMaintenance(ids: string[], holder: string) {
     for (const id of ids) {
       const c = this.clusters.get(id);

@@ -1,0 +1,40 @@
+// takeoverCluster: TiEM's takeover — registers a cluster TiUP already manages (display, meta.yaml,
+// keys, root checked over SQL) so it can be cloned. One idempotent activity; the workflow gives it
+// durability, retries and an entry in Temporal's history.
+import { ApplicationFailure, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import type { ClusterActivities, TakeoverInput } from '../activities/types.js';
+import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors.js';
+import { TiemClusterId } from './definitions.js';
+import { finalFailure } from './failures.js';
+
+const acts = proxyActivities<ClusterActivities>({
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: {
+    initialInterval: '2s',
+    backoffCoefficient: 2,
+    maximumInterval: '30s',
+    maximumAttempts: 5,
+    nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
+  },
+});
+
+/** Input: api/types.ts TakeoverRequestBody. Returns the id of the registered cluster (= the TiUP name). */
+export async function takeoverCluster(input: TakeoverInput): Promise<{ clusterId: string; resultLines: string[] }> {
+  if (!input || typeof input !== 'object' || typeof input.clusterName !== 'string') {
+    throw ApplicationFailure.create({
+      type: 'PARAMETER_INVALID',
+      message: 'workflow input must be {"clusterName": "…", "dbPassword": "…", "region": "…"}',
+      nonRetryable: true,
+      details: [{ code: 10001, httpStatus: 400 }],
+    });
+  }
+  // The cluster id is the TiUP name (the activity refuses names that cannot be one).
+  upsertSearchAttributes([{ key: TiemClusterId, value: input.clusterName }]);
+  try {
+    return await acts.takeoverCluster(input);
+  } catch (err) {
+    // The TiEM type and code at the top of the failure, as the clone's.
+    throw finalFailure(err, []);
+  }
+}
