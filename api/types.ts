@@ -2,7 +2,11 @@
 // server (api/) and its client (client/api-client.ts). Every response is TiEM's envelope.
 import type { CloneClusterRequest, CloneProgress, CpuArchitecture } from '../domain/types.js';
 
-/** `{"code":0,"message":"OK","data":…}`; errors `{"code":<TiEM code>,"message":"…","data":{}}` with the HTTP status of spec §3. */
+/**
+ * `{"code":0,"message":"OK","data":…}`; errors `{"code":<TiEM code>,"message":"…","data":{}}` with the HTTP status of spec §3.
+ * Authentication failures (missing, malformed or unknown bearer token) are HTTP 401 with `code: 401`
+ * (TiEM answered a bare JSON string for a malformed header; we keep the envelope).
+ */
 export interface Envelope<T> {
   code: number;
   message: string;
@@ -58,7 +62,10 @@ export interface WorkflowSummary {
   closeTime?: string;
 }
 
-// POST /api/v1/workflow/{workFlowId}/cancel  (ours) → Envelope<{ workFlowId }>
+/** GET /api/v1/workflows → Envelope<WorkflowListData> (newest first). */
+export type WorkflowListData = WorkflowSummary[];
+
+// POST /api/v1/workflow/{workFlowId}/cancel  (ours) → Envelope<{ workFlowId }>; 404 (40101) for an unknown id
 
 // GET /api/v1/clusters, GET /api/v1/clusters/{id}
 export interface ClusterInfo {
@@ -94,6 +101,13 @@ export interface ClusterInstanceInfo {
 export interface ClusterDetail extends ClusterInfo {
   instances: ClusterInstanceInfo[];
 }
+/** GET /api/v1/clusters → Envelope<ClusterListData> (non-deleted clusters); GET /api/v1/clusters/{id} → Envelope<ClusterDetail>, 404 (10003) when missing. */
+export type ClusterListData = ClusterInfo[];
+/** DELETE and takeover answer the workflow that does the work. */
+export interface ClusterFlowData {
+  workFlowId: string;
+  clusterId: string;
+}
 
 // DELETE /api/v1/clusters/{id}?force=true|false → Envelope<{ workFlowId, clusterId }>; 409 (20114) while under maintenance unless force
 
@@ -111,7 +125,7 @@ export interface TakeoverRequestBody {
   vendor?: string;
 }
 
-// POST /api/v1/resources/hosts → Envelope<{ hostIds: string[] }>; GET /api/v1/resources/hosts → Envelope<{ hosts: HostBody[] }>
+// POST /api/v1/resources/hosts → Envelope<HostsImportData> (hosts already known by IP keep their id); GET /api/v1/resources/hosts → Envelope<HostListData>
 export interface HostBody {
   ip: string;
   hostName?: string;
@@ -127,6 +141,27 @@ export interface HostBody {
 export interface HostsImportBody {
   hosts: HostBody[];
 }
+/** A host of the pool as listed (GET /api/v1/resources/hosts): the imported fields plus what is free. */
+export interface HostInfo extends Omit<HostBody, 'hostName' | 'reserved' | 'disks'> {
+  id: string;
+  hostName: string;
+  reserved: boolean;
+  freeCpuCores: number;
+  freeMemory: number; // GB
+  status: 'Online' | 'Offline';
+  loadStat: 'LoadLess' | 'InUsed' | 'Exclusive';
+  disks: { id: string; name: string; path: string; capacity: number; type: string; status: 'Available' | 'Exhaust' }[];
+}
+export interface HostsImportData {
+  hostIds: string[];
+}
+export interface HostListData {
+  hosts: HostInfo[];
+}
 
-// GET /healthz (no auth) → { status: 'ok' }
+/** GET /healthz (no auth; not enveloped): 200 when both checks pass, else 503. */
+export interface HealthStatus {
+  status: 'ok' | 'degraded';
+  checks: { metadata: 'ok' | 'error'; temporal: 'ok' | 'error' };
+}
 // GET /api/v1/openapi.json → the OpenAPI 3 document (also written to docs/openapi.json)

@@ -1,41 +1,16 @@
 // Typed client: start a clone and follow it. Used by the CLI, the demo and the tests; the HTTP
 // API will use the same functions.
 import { createHash, randomBytes } from 'node:crypto';
-import {
-  WithStartWorkflowOperation,
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowIdConflictPolicy,
-  WorkflowIdReusePolicy,
-  type Client,
-  type WorkflowHandle,
-} from '@temporalio/client';
+import { WorkflowIdReusePolicy, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { CloneClusterInput, CloneClusterRequest, CloneOptions, CloneProgress, CloneResult } from '../domain/types.js';
 import { validateCloneRequestShape } from '../domain/validation.js';
 import type { cloneCluster } from '../workflows/cloneCluster.js';
-import {
-  TASK_QUEUE,
-  TiemCloneStrategy,
-  TiemClusterId,
-  TiemSourceClusterId,
-  admissionOutcomeQuery,
-  admissionUpdate,
-  progressQuery,
-  workflowIds,
-  type AdmissionOutcome,
-} from '../workflows/definitions.js';
+import { TASK_QUEUE, TiemCloneStrategy, TiemClusterId, TiemSourceClusterId, progressQuery, workflowIds } from '../workflows/definitions.js';
+import { AdmissionRejectedError, startWithAdmission } from './admission.js';
 
 /** The clone was refused at admission (source checks, duplicate name, maintenance lock): nothing was left behind. */
-export class CloneRejectedError extends Error {
-  constructor(readonly outcome: Extract<AdmissionOutcome, { accepted: false }>) {
-    super(outcome.message);
-    this.name = 'CloneRejectedError';
-  }
-  get code(): number {
-    return this.outcome.code;
-  }
-  get httpStatus(): number {
-    return this.outcome.httpStatus;
-  }
+export class CloneRejectedError extends AdmissionRejectedError {
+  override readonly name = 'CloneRejectedError';
 }
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -72,31 +47,20 @@ export async function startClone(
   const clusterId = opts.clusterId ?? newClusterId(request.requestId);
   const workflowId = workflowIds.clone(clusterId);
   const input: CloneClusterInput = { request, targetClusterId: clusterId, options: opts.options };
-  const start = new WithStartWorkflowOperation<typeof cloneCluster>('cloneCluster', {
-    taskQueue: opts.taskQueue ?? TASK_QUEUE,
+  const outcome = await startWithAdmission(client, {
+    workflowType: 'cloneCluster',
     workflowId,
+    taskQueue: opts.taskQueue ?? TASK_QUEUE,
     args: [input],
     // A repeated requestId finds the running clone (USE_EXISTING) or, once it closed, is refused
     // (REJECT_DUPLICATE) and answered from the closed one: never a second clone.
-    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-    workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    reusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
     typedSearchAttributes: [
       { key: TiemClusterId, value: clusterId },
       { key: TiemSourceClusterId, value: request.sourceClusterId },
       { key: TiemCloneStrategy, value: request.cloneStrategy },
     ],
   });
-  let outcome: AdmissionOutcome;
-  try {
-    outcome = await client.workflow.executeUpdateWithStart(admissionUpdate, { startWorkflowOperation: start });
-  } catch (err) {
-    // The same requestId, and that clone has already closed: answer what it answered then.
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    const handle = client.workflow.getHandle<typeof cloneCluster>(workflowId);
-    const earlier = await handle.query(admissionOutcomeQuery);
-    if (!earlier) throw err;
-    outcome = earlier;
-  }
   if (!outcome.accepted) throw new CloneRejectedError(outcome);
   return { workflowId, clusterId, handle: client.workflow.getHandle<typeof cloneCluster>(workflowId) };
 }

@@ -23,6 +23,7 @@ export const TiemErrorCode = {
   RESOURCE_NO_ENOUGH_DISK: 30103,
   RESOURCE_NO_ENOUGH_PORT: 30104,
   RESOURCE_ALLOCATE_ERROR: 30124,
+  WORKFLOW_QUERY_FAILED: 40101,
   WORKFLOW_DETAIL_FAILED: 40102,
   SYSTEM_MISSING_DATA: 9899,
   USER_NOT_FOUND: 70601,
@@ -53,6 +54,7 @@ const explanations: Partial<Record<TiemErrorName, [string, number]>> = {
   RESOURCE_NO_ENOUGH_DISK: ['No enough disk resource', 500],
   RESOURCE_NO_ENOUGH_PORT: ['No enough port resource', 500],
   RESOURCE_ALLOCATE_ERROR: ['Failed to allocate resource', 500],
+  WORKFLOW_QUERY_FAILED: ['Failed to query workflow', 404], // the API answers it for an unknown workflow id
   WORKFLOW_DETAIL_FAILED: ['Workflow failed', 500],
   SYSTEM_MISSING_DATA: ['System data missing', 500],
   USER_NOT_FOUND: ['User not found', 404],

@@ -1,0 +1,101 @@
+// TiEM's error envelope for every failure the API answers: `{"code":<n>,"message":"…","data":{}}`
+// with the HTTP status of spec §3. Fastify's own errors (bad JSON, schema validation, 404 route)
+// are mapped to TiEM codes here, so no client ever sees fastify's default error body.
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { TiemError, TiemErrorCode, type TiemErrorName } from '../domain/errors.js';
+import { httpStatusOf } from '../domain/validation.js';
+
+/** An answer with a TiEM code and an HTTP status; thrown by handlers, rendered by the error handler. */
+export class ApiError extends Error {
+  constructor(
+    readonly httpStatus: number,
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  /** TiEM's message format "[<code>]<explanation>\t<detail>", with the status of spec §3 unless given. */
+  static of(name: TiemErrorName, detail: string, httpStatus?: number): ApiError {
+    const e = new TiemError(name, detail);
+    return new ApiError(httpStatus ?? httpStatusOf(e), e.code, e.message);
+  }
+
+  static fromTiem(err: TiemError): ApiError {
+    return new ApiError(httpStatusOf(err), err.code, err.message);
+  }
+}
+
+export const unauthorized = (message: string) => new ApiError(401, 401, message);
+
+export interface ErrorBody {
+  code: number;
+  message: string;
+  data: Record<string, never>;
+}
+
+export function errorBody(code: number, message: string): ErrorBody {
+  return { code, message, data: {} };
+}
+
+/** One schema-validation error of the TypeBox compiler (ajv-compatible shape). */
+interface SchemaIssue {
+  keyword?: string;
+  instancePath?: string;
+  message?: string;
+}
+
+/** "/resourceParameters/instanceResource/0/count must be integer" → readable field path. */
+export function describeSchemaIssues(context: string | undefined, issues: readonly SchemaIssue[]): string {
+  const first = issues.find((i) => i.keyword !== 'anyOf') ?? issues[0];
+  if (!first) return `${context ?? 'request'} is invalid`;
+  const path = (first.instancePath ?? '').replace(/^\//, '').replace(/\/(\d+)(?=\/|$)/g, '[$1]').replace(/\//g, '.');
+  return `${path || context || 'request'} ${first.message ?? 'is invalid'}`.trim();
+}
+
+/**
+ * As TiEM's gin binder: a value of the wrong JSON type is MARSHAL_ERROR (10004), a well-typed
+ * value breaking a rule is PARAMETER_INVALID (10001). Both are HTTP 400.
+ */
+export function validationError(context: string | undefined, issues: readonly SchemaIssue[]): ApiError {
+  const wrongType = context === 'body' && issues.length > 0 && issues.every((i) => i.keyword === 'type' || i.keyword === 'anyOf');
+  const name: TiemErrorName = wrongType ? 'MARSHAL_ERROR' : 'PARAMETER_INVALID';
+  return new ApiError(400, TiemErrorCode[name], describeSchemaIssues(context, issues));
+}
+
+/** Maps anything thrown in a route (or by fastify before it) to the envelope. */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof TiemError) return ApiError.fromTiem(err);
+  const fe = err as Partial<FastifyError> & { validation?: SchemaIssue[]; validationContext?: string };
+  if (fe.validation) return validationError(fe.validationContext, fe.validation);
+  switch (fe.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new ApiError(400, TiemErrorCode.MARSHAL_ERROR, `request body is not valid JSON: ${fe.message ?? ''}`.trim());
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new ApiError(413, TiemErrorCode.PARAMETER_INVALID, 'request body is too large');
+  }
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    return new ApiError(fe.statusCode, TiemErrorCode.PARAMETER_INVALID, fe.message ?? 'bad request');
+  }
+  return new ApiError(500, TiemErrorCode.UNRECOGNIZED_ERROR, 'internal error');
+}
+
+export function sendError(reply: FastifyReply, err: ApiError): FastifyReply {
+  return reply.status(err.httpStatus).type('application/json; charset=utf-8').send(errorBody(err.code, err.message));
+}
+
+/** fastify.setErrorHandler: logs unexpected errors (not client errors), answers the envelope. */
+export function errorHandler(this: unknown, err: unknown, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  let api = toApiError(err);
+  if (api.httpStatus >= 500 && !(err instanceof ApiError)) {
+    req.log.error({ err }, 'request failed');
+    // the cause stays in the log; the client gets the request id to find it
+    if (api.code === TiemErrorCode.UNRECOGNIZED_ERROR) api = new ApiError(api.httpStatus, api.code, `internal error (request ${req.id}; see the API log)`);
+  }
+  return sendError(reply, api);
+}

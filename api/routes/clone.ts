@@ -1,0 +1,53 @@
+// POST /api/v1/clusters/clone — TiEM's clone request, answered synchronously (spec §3).
+import { TiemError } from '../../domain/errors.js';
+import type { CloneClusterRequest } from '../../domain/types.js';
+import { httpStatusOf, validateCloneRequestShape } from '../../domain/validation.js';
+import { AdmissionRejectedError } from '../../client/admission.js';
+import { startClone } from '../../client/clone.js';
+import { ok, type ApiApp, type RouteDeps } from '../context.js';
+import { ApiError, validationError } from '../errors.js';
+import { CloneRequestBody, CloneResponse, errorResponses } from '../schemas.js';
+
+export function cloneRoutes(app: ApiApp, deps: RouteDeps): void {
+  app.post(
+    '/api/v1/clusters/clone',
+    {
+      // The schema is checked too, but answered after the domain validator: TiEM's code (10004
+      // for a wrong JSON type, 10001 for a broken rule) and message come from the first failing rule.
+      attachValidation: true,
+      schema: {
+        operationId: 'cloneCluster',
+        tags: ['clusters'],
+        summary: 'Clone a cluster (TiEM)',
+        description:
+          'Validation, the duplicate-name check and the maintenance locks are answered synchronously with the TiEM codes of spec §3. ' +
+          'A rejected request leaves nothing behind. The same `requestId` returns the same clone.',
+        body: CloneRequestBody,
+        response: { 200: CloneResponse, ...errorResponses },
+      },
+    },
+    async (req) => {
+      let request: CloneClusterRequest;
+      try {
+        request = validateCloneRequestShape(req.body);
+      } catch (err) {
+        if (err instanceof TiemError) throw ApiError.fromTiem(err);
+        throw err;
+      }
+      if (req.validationError) throw validationError('body', req.validationError.validation ?? []);
+      // Admission (source checks, duplicate name, locks, the target row) runs inside the clone
+      // workflow, which answers through an update: the API holds no state between starting the
+      // workflow and answering, so an API crash in between cannot leave a lock or a row behind.
+      try {
+        const started = await startClone(deps.client, request, {
+          taskQueue: deps.taskQueue,
+          options: req.body.destroyOnFailure ? { destroyOnFailure: true } : undefined,
+        });
+        return ok({ workFlowId: started.workflowId, clusterId: started.clusterId });
+      } catch (err) {
+        if (err instanceof AdmissionRejectedError) throw new ApiError(httpStatusOf(err), err.code, err.message);
+        throw err;
+      }
+    },
+  );
+}

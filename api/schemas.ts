@@ -1,0 +1,323 @@
+// TypeBox schemas of every request and response of the HTTP API. Each schema is used twice, by
+// fastify to validate (requests) or serialize (responses), and by @fastify/swagger for the OpenAPI
+// document: there is no second, hand-written copy. api/types.ts holds the same shapes as TypeScript
+// interfaces for clients; the assertions at the end keep the two in step at compile time.
+import { Type, type Static, type TSchema } from 'typebox';
+import { CLONE_STRATEGIES, COMPONENT_TYPES, CPU_ARCHITECTURES } from '../domain/types.js';
+import type * as Wire from './types.js';
+
+/** Optional, and `null` accepted: TiEM's Go clients marshal nil slices and pointers as null. */
+const nullable = <T extends TSchema>(s: T) => Type.Optional(Type.Union([s, Type.Null()]));
+
+// --- envelope ---------------------------------------------------------------------------------
+
+export const ErrorEnvelope = Type.Object(
+  {
+    code: Type.Integer({ description: 'TiEM error code (401 for authentication failures)' }),
+    message: Type.String(),
+    data: Type.Object({}),
+  },
+  { $id: 'ErrorEnvelope', description: 'TiEM error envelope: {"code":<n>,"message":"…","data":{}}' },
+);
+
+/** TiEM's success envelope `{"code":0,"message":"OK","data":…}` around `data`. */
+export function envelope<T extends TSchema>(data: T, id: string) {
+  return Type.Object({ code: Type.Literal(0), message: Type.String(), data }, { $id: id, description: 'TiEM envelope, code 0' });
+}
+
+/** The error answers every route can give (validation, auth, TiEM codes, internal). */
+export const errorResponses = {
+  '4xx': Type.Ref('ErrorEnvelope'),
+  '5xx': Type.Ref('ErrorEnvelope'),
+} as const;
+
+// --- POST /api/v1/clusters/clone --------------------------------------------------------------
+
+const ResourcePlacement = Type.Object({
+  zoneCode: Type.String({ minLength: 1, description: '"<region>,<zone>"; only the text after the last comma is used (TiEM)' }),
+  specCode: Type.String({ pattern: '^[0-9]+C[0-9]+G$', description: '"<cpu>C<memory>G", e.g. 4C8G' }),
+  count: Type.Integer({ minimum: 1 }),
+  diskType: nullable(Type.String()),
+  diskCapacity: nullable(Type.Integer({ minimum: 0 })),
+  hostIp: nullable(Type.String({ description: 'pin the instances to this host' })),
+  diskId: nullable(Type.String({ description: 'pin the disk (requires hostIp)' })),
+});
+
+const InstanceResource = Type.Object({
+  componentType: Type.Enum([...COMPONENT_TYPES]),
+  totalNodeCount: nullable(Type.Number({ description: 'accepted and ignored, as in TiEM' })),
+  resource: nullable(Type.Array(ResourcePlacement)),
+});
+
+export const CloneRequestBody = Type.Object(
+  {
+    sourceClusterId: Type.String({ minLength: 4, maxLength: 64 }),
+    cloneStrategy: Type.Enum([...CLONE_STRATEGIES], { description: 'other values are rejected (TiEM treated them as Snapshot)' }),
+    clusterName: Type.String({ minLength: 4, maxLength: 64, description: 'unique among non-deleted clusters (20101)' }),
+    dbPassword: Type.String({ minLength: 8, maxLength: 32, writeOnly: true, description: "the target's root password" }),
+    clusterVersion: Type.String({ pattern: '^v[0-9]+\\.[0-9]+\\.[0-9]+$', description: '≥ the source version and restorable by BR (21301)' }),
+    region: Type.String({ minLength: 1, maxLength: 32 }),
+    cpuArchitecture: Type.Enum([...CPU_ARCHITECTURES]),
+    copies: nullable(Type.Enum([0, 1, 3, 5, 7], { description: "0 or absent: the source's" })),
+    parameterGroupID: nullable(Type.String()),
+    tags: nullable(Type.Array(Type.String())),
+    tls: nullable(Type.Boolean()),
+    exclusive: nullable(Type.Boolean()),
+    vendor: nullable(Type.String()),
+    resourceParameters: Type.Object({
+      requestResourceMode: nullable(Type.String({ description: 'accepted and ignored, as in TiEM' })),
+      instanceResource: Type.Array(InstanceResource, { minItems: 1, description: 'at least one PD, one TiDB and one TiKV' }),
+    }),
+    dbUser: nullable(Type.String({ maxLength: 32, description: 'accepted and ignored (root is always used)' })),
+    clusterType: nullable(Type.String({ description: 'accepted and ignored (the target has the source type)' })),
+    requestId: nullable(Type.String({ pattern: '^[A-Za-z0-9._:-]{1,128}$', description: 'ours: idempotency key; the same requestId returns the same clone' })),
+    destroyOnFailure: nullable(Type.Boolean({ description: 'ours: on a failure after deploy, destroy the target instead of keeping it' })),
+  },
+  { description: "TiEM's CloneClusterReq (unknown fields are ignored)" },
+);
+
+export const CloneResponseData = Type.Object({ workFlowId: Type.String(), clusterId: Type.String() }, { $id: 'CloneResponseData' });
+export const CloneResponse = envelope(Type.Ref('CloneResponseData'), 'CloneResponse');
+
+// --- workflows --------------------------------------------------------------------------------
+
+const BrProgress = Type.Object({
+  step: Type.String(),
+  percent: Type.Number(),
+  bytes: Type.Optional(Type.Number()),
+  totalBytes: Type.Optional(Type.Number()),
+  speedBytesPerSec: Type.Optional(Type.Number()),
+});
+
+const NodeStatus = Type.Enum(['pending', 'running', 'done', 'skipped', 'failed', 'compensated']);
+
+export const CloneProgress = Type.Object(
+  {
+    workflowId: Type.String(),
+    sourceClusterId: Type.String(),
+    targetClusterId: Type.String(),
+    strategy: Type.Enum([...CLONE_STRATEGIES]),
+    status: Type.Enum(['Running', 'Finished', 'Failed', 'Canceled']),
+    nodes: Type.Array(
+      Type.Object({
+        name: Type.String(),
+        status: NodeStatus,
+        startTime: Type.Optional(Type.String()),
+        endTime: Type.Optional(Type.String()),
+        result: Type.Array(Type.String()),
+        br: Type.Optional(BrProgress),
+      }),
+    ),
+    compensationErrors: Type.Array(Type.String()),
+    error: Type.Optional(Type.Object({ code: Type.Integer(), message: Type.String() })),
+  },
+  { $id: 'CloneProgress', description: 'the raw `progress` query result of the workflow' },
+);
+
+const WorkflowNodeInfo = Type.Object({
+  id: Type.String({ description: '<workFlowId>/<node name>' }),
+  name: Type.String(),
+  status: Type.Enum(['Initializing', 'Processing', 'Finished', 'Error', 'Skipped', 'Compensated']),
+  result: Type.String({ description: 'result lines joined with "\\n"' }),
+  startTime: Type.Optional(Type.String()),
+  endTime: Type.Optional(Type.String()),
+  progress: Type.Optional(
+    Type.Object({ step: Type.String(), percent: Type.Number(), bytes: Type.Optional(Type.Number()), totalBytes: Type.Optional(Type.Number()) }),
+  ),
+});
+
+const FlowStatus = Type.Enum(['Processing', 'Finished', 'Error', 'Canceled']);
+
+export const WorkflowDetail = Type.Object(
+  {
+    info: Type.Object({
+      workFlowId: Type.String(),
+      flowName: Type.Enum(['CloneCluster', 'DeleteCluster', 'TakeoverCluster']),
+      bizId: Type.String({ description: 'the cluster the flow works on' }),
+      bizType: Type.Literal('cluster'),
+      status: FlowStatus,
+      createTime: Type.String(),
+      updateTime: Type.String(),
+      errorCode: Type.Optional(Type.Integer()),
+      errorMessage: Type.Optional(Type.String()),
+    }),
+    nodeInfo: Type.Array(WorkflowNodeInfo),
+    nodeNames: Type.Array(Type.String()),
+    progress: Type.Optional(Type.Ref('CloneProgress')),
+  },
+  { $id: 'WorkflowDetail', description: "TiEM's DetailWorkFlow plus BR progress and the raw progress" },
+);
+export const WorkflowDetailResponse = envelope(Type.Ref('WorkflowDetail'), 'WorkflowDetailResponse');
+
+export const WorkflowIdParams = Type.Object({ workFlowId: Type.String({ minLength: 1, maxLength: 255 }) });
+
+export const WorkflowSummary = Type.Object(
+  {
+    workFlowId: Type.String(),
+    flowName: Type.String(),
+    clusterId: Type.Optional(Type.String()),
+    sourceClusterId: Type.Optional(Type.String()),
+    strategy: Type.Optional(Type.String()),
+    step: Type.Optional(Type.String()),
+    status: Type.Enum(['Processing', 'Finished', 'Error', 'Canceled', 'Terminated', 'TimedOut']),
+    startTime: Type.String(),
+    closeTime: Type.Optional(Type.String()),
+  },
+  { $id: 'WorkflowSummary' },
+);
+export const WorkflowListResponse = envelope(Type.Array(Type.Ref('WorkflowSummary')), 'WorkflowListResponse');
+
+/** Values that go into a visibility query: plain identifiers only. */
+const SEARCH_VALUE = '^[A-Za-z0-9._:-]+$';
+
+export const WorkflowListQuery = Type.Object({
+  sourceClusterId: Type.Optional(Type.String({ pattern: SEARCH_VALUE, maxLength: 64 })),
+  clusterId: Type.Optional(Type.String({ pattern: SEARCH_VALUE, maxLength: 64 })),
+  strategy: Type.Optional(Type.Enum([...CLONE_STRATEGIES])),
+  status: Type.Optional(Type.Enum(['Processing', 'Finished', 'Error', 'Canceled', 'Terminated', 'TimedOut'])),
+  pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+});
+
+export const WorkflowCancelResponse = envelope(Type.Object({ workFlowId: Type.String() }), 'WorkflowCancelResponse');
+
+// --- clusters ---------------------------------------------------------------------------------
+
+const clusterInfoFields = {
+  clusterId: Type.String(),
+  clusterName: Type.String(),
+  clusterType: Type.Literal('TiDB'),
+  clusterVersion: Type.String(),
+  cpuArchitecture: Type.Enum([...CPU_ARCHITECTURES]),
+  status: Type.String({ description: 'Initializing | Running | Stopped | Failure' }),
+  maintainStatus: Type.String({ description: "'' | Cloning | BeingCloned | Deleting | …" }),
+  region: Type.String(),
+  copies: Type.Integer(),
+  tags: Type.Array(Type.String()),
+  tls: Type.Boolean(),
+  exclusive: Type.Boolean(),
+  vendor: Type.String(),
+  parameterGroupId: Type.String(),
+  createTime: Type.String(),
+  updateTime: Type.String(),
+  relations: Type.Object({
+    masters: Type.Array(Type.String(), { description: 'clusters this one replicates from (StandBy)' }),
+    slaves: Type.Array(Type.String(), { description: 'clusters replicating from this one (StandBy)' }),
+  }),
+};
+
+export const ClusterInfo = Type.Object(clusterInfoFields, { $id: 'ClusterInfo' });
+
+const ClusterInstanceInfo = Type.Object({
+  id: Type.String(),
+  type: Type.String({ description: 'PD, TiDB, TiKV, TiFlash, CDC, Grafana, Prometheus, AlertManager' }),
+  hostIp: Type.String(),
+  ports: Type.Array(Type.Integer()),
+  zone: Type.String(),
+  rack: Type.String(),
+  spec: Type.Object({ cpu: Type.Integer(), memory: Type.Integer() }),
+  disk: Type.Object({ id: Type.String(), path: Type.String() }),
+  status: Type.String(),
+});
+
+export const ClusterDetail = Type.Object({ ...clusterInfoFields, instances: Type.Array(ClusterInstanceInfo) }, { $id: 'ClusterDetail' });
+
+export const ClusterListResponse = envelope(Type.Array(Type.Ref('ClusterInfo')), 'ClusterListResponse');
+export const ClusterDetailResponse = envelope(Type.Ref('ClusterDetail'), 'ClusterDetailResponse');
+export const ClusterIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+export const ClusterDeleteQuery = Type.Object({
+  force: Type.Optional(Type.Boolean({ default: false, description: 'delete even while the cluster is under maintenance' })),
+});
+export const ClusterFlowResponse = envelope(
+  Type.Object({ workFlowId: Type.String(), clusterId: Type.String() }),
+  'ClusterFlowResponse',
+);
+
+export const TakeoverRequestBody = Type.Object(
+  {
+    clusterName: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$', description: 'the TiUP cluster name on the control host' }),
+    dbUser: Type.Optional(Type.Literal('root')),
+    dbPassword: Type.String({ minLength: 1, maxLength: 128, writeOnly: true, description: 'root password (checked over SQL, stored encrypted)' }),
+    region: Type.String({ minLength: 1, maxLength: 32 }),
+    cpuArchitecture: Type.Optional(Type.Enum([...CPU_ARCHITECTURES])),
+    copies: Type.Optional(Type.Enum([1, 3, 5, 7])),
+    tags: Type.Optional(Type.Array(Type.String())),
+    vendor: Type.Optional(Type.String()),
+  },
+  { description: 'register an existing TiUP-managed cluster' },
+);
+
+// --- resources --------------------------------------------------------------------------------
+
+const diskFields = {
+  name: Type.String({ minLength: 1 }),
+  path: Type.String({ minLength: 1, pattern: '^/' }),
+  capacity: Type.Integer({ minimum: 1, description: 'GB' }),
+  type: Type.Enum(['SSD', 'NVMeSSD', 'SATA']),
+};
+
+const hostFields = {
+  ip: Type.String({ format: 'ipv4' }),
+  hostName: Type.Optional(Type.String()),
+  region: Type.String({ minLength: 1, maxLength: 32 }),
+  zone: Type.String({ minLength: 1, maxLength: 32 }),
+  rack: Type.String({ maxLength: 32 }),
+  arch: Type.Enum([...CPU_ARCHITECTURES]),
+  cpuCores: Type.Integer({ minimum: 1 }),
+  memory: Type.Integer({ minimum: 1, description: 'GB' }),
+  reserved: Type.Optional(Type.Boolean({ description: 'never allocated to clone targets (e.g. hosts of imported clusters)' })),
+};
+
+export const HostBody = Type.Object({ ...hostFields, disks: Type.Array(Type.Object(diskFields), { minItems: 1 }) });
+
+export const HostsImportBody = Type.Object({ hosts: Type.Array(HostBody, { minItems: 1, maxItems: 1000 }) });
+export const HostsImportResponse = envelope(Type.Object({ hostIds: Type.Array(Type.String()) }), 'HostsImportResponse');
+
+export const HostInfo = Type.Object(
+  {
+    id: Type.String(),
+    ...hostFields,
+    hostName: Type.String(),
+    reserved: Type.Boolean(),
+    freeCpuCores: Type.Integer(),
+    freeMemory: Type.Integer({ description: 'GB' }),
+    status: Type.Enum(['Online', 'Offline']),
+    loadStat: Type.Enum(['LoadLess', 'InUsed', 'Exclusive']),
+    disks: Type.Array(Type.Object({ id: Type.String(), ...diskFields, type: Type.String(), status: Type.Enum(['Available', 'Exhaust']) })),
+  },
+  { $id: 'HostInfo' },
+);
+export const HostListResponse = envelope(Type.Object({ hosts: Type.Array(Type.Ref('HostInfo')) }), 'HostListResponse');
+
+// --- health -----------------------------------------------------------------------------------
+
+export const HealthResponse = Type.Object(
+  {
+    status: Type.Enum(['ok', 'degraded']),
+    checks: Type.Object({ metadata: Type.Enum(['ok', 'error']), temporal: Type.Enum(['ok', 'error']) }),
+  },
+  { $id: 'Health' },
+);
+
+/**
+ * Response schemas referenced by `$ref` (fastify.addSchema): named components of the OpenAPI
+ * document. Request schemas stay inline, since the TypeBox validator compiles each one alone.
+ */
+export const SHARED_SCHEMAS: TSchema[] = [ErrorEnvelope, CloneResponseData, CloneProgress, WorkflowDetail, WorkflowSummary, ClusterInfo, ClusterDetail, HostInfo];
+
+// --- the schemas and api/types.ts describe the same wire shapes ---------------------------------
+
+/** Compiles only when A and B are assignable both ways. */
+type Mutual<A extends B, B extends C, C = A> = [A, B, C];
+/** Request bodies may be stricter than their wire type (e.g. copies ∈ {1,3,5,7}), never looser. */
+type Narrows<A extends B, B> = [A, B];
+export type _WireChecks = [
+  Mutual<Static<typeof CloneResponseData>, Wire.CloneResponseData>,
+  Mutual<Static<typeof WorkflowSummary>, Wire.WorkflowSummary>,
+  Mutual<Static<typeof ClusterInfo>, Wire.ClusterInfo>,
+  Mutual<Static<typeof ClusterDetail>, Wire.ClusterDetail>,
+  Mutual<Static<typeof CloneProgress>, NonNullable<Wire.WorkflowDetail['progress']>>,
+  Mutual<Static<typeof HostInfo>, Wire.HostInfo>,
+  Mutual<Static<typeof HostBody>, Wire.HostBody>,
+  Narrows<Static<typeof TakeoverRequestBody>, Wire.TakeoverRequestBody>,
+  Mutual<Static<typeof HealthResponse>, Wire.HealthStatus>,
+];
