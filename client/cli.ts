@@ -1,147 +1,104 @@
-// `tiem clone`: start a clone from flags or a TiEM JSON request file and print step progress
-// until it ends. The password never comes from the command line: TIEM_DB_PASSWORD or stdin.
+// The `tiem` command line.
 //
-//   tiem clone --file request.json [--password-stdin] [--destroy-on-failure] [--no-wait] [--json]
-//   tiem clone --source <id> --name <name> --version v7.5.1 --strategy CDCSync --region Region1 \
-//              --arch X86_64 --component PD:Zone1:4C8G:1 --component TiKV:Zone1:8C16G:3 ...
-import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
-import { TiemError } from '../domain/errors.js';
-import type { CloneClusterRequest, ComponentType, InstanceResource } from '../domain/types.js';
-import { createEncryptionCodec, loadCodecKey } from '../security/codec.js';
-import { CloneRejectedError, followClone, startClone } from './clone.js';
-import { createProgressPrinter } from './render.js';
+// Design: the CLI is a client of the HTTP API (TIEM_API_URL, default http://127.0.0.1:4100, and the
+// bearer token TIEM_API_TOKEN) — not of Temporal. Operators need no Temporal access, no payload
+// codec key and no metadata DB; validation, locks and idempotency stay in one place (the API), and
+// what the CLI shows is exactly what TiEM clients see. `tiem clone` keeps its flags and behaviour
+// but goes through POST /api/v1/clusters/clone and then watches GET /api/v1/workflow/{id}.
+//
+// Exit codes: 0 success · 1 failed (workflow failed, API 5xx) · 2 bad input or refused (4xx incl.
+// 409, and the admission refusals 21301–21304 the spec answers with 500) · 3 cancelled ·
+// 4 cannot reach the API or not authorised. Errors always show the TiEM code: `error [20114]: …`.
+import { clusterCommand, hostsCommand } from './cli-clusters.js';
+import { apiFromEnv, DEFAULT_API_URL, EXIT, reportError, type CliContext, type ExitCode } from './cli-common.js';
+import { cancelCommand, cloneCommand, listCommand, statusCommand, watchCommand } from './cli-workflows.js';
 
-/** Exit codes that tell outcomes apart for scripts. */
-export const EXIT = { ok: 0, failed: 1, badInput: 2, cancelled: 3 } as const;
+export { EXIT } from './cli-common.js';
 
-const usage = `usage: tiem clone (--file <request.json> | --source <id> --name <name> --version <vX.Y.Z> --strategy <Snapshot|CDCSync|TopologyClone>
-                    --region <r> --arch <X86_64|ARM64> --component <PD|TiDB|TiKV|TiFlash|CDC>:<zone>:<spec>:<count> ...)
-                   [--copies N] [--parameter-group ID] [--request-id ID] [--destroy-on-failure] [--password-stdin] [--no-wait] [--json]
-password: TIEM_DB_PASSWORD, or --password-stdin
-server:   TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE, TIEM_CODEC_KEY`;
+const env = `environment:
+  TIEM_API_URL      the tiem-clone API (default ${DEFAULT_API_URL})
+  TIEM_API_TOKEN    bearer token of the API
+  TIEM_DB_PASSWORD  root password for clone/takeover (or --password-stdin; never on the command line)
+exit codes: 0 ok · 1 failed · 2 bad input or refused · 3 cancelled · 4 API unreachable or unauthorised`;
 
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
-}
+export const HELP: Record<string, string> = {
+  clone: `usage: tiem clone (--file <request.json> | --source <id> --name <name> --version <vX.Y.Z> --strategy <Snapshot|CDCSync|TopologyClone>
+                    --region <r> [--arch <X86_64|ARM64>] --component <PD|TiDB|TiKV|TiFlash|CDC>:<zone>:<spec>:<count> ...)
+                  [--copies N] [--parameter-group ID] [--request-id ID] [--destroy-on-failure] [--password-stdin] [--no-wait] [--json]
+Starts a clone (the file is TiEM's clone request), prints workFlowId and clusterId, then watches it.
+The target's root password comes from TIEM_DB_PASSWORD or stdin (--password-stdin).`,
+  watch: `usage: tiem watch <workFlowId> [--json]
+Live progress until the workflow ends: one line per step with state and duration, a progress bar with
+bytes and rate for backup/restore. Redrawn in place on a terminal, plain appended lines otherwise.`,
+  status: `usage: tiem status <workFlowId> [--json]
+One snapshot of the workflow's steps.`,
+  list: `usage: tiem list [--source <clusterId>] [--target <clusterId>] [--strategy <Snapshot|CDCSync|TopologyClone>]
+                 [--state running|finished|failed|canceled] [--json]
+Lists clone workflows (Temporal search attributes).`,
+  cancel: `usage: tiem cancel <workFlowId> [--wait] [--json]
+Cancels a running workflow; its compensation puts the source back. --wait follows the compensation
+to the end (exit 3 when cancelled).`,
+  cluster: `usage: tiem cluster list [--json]
+       tiem cluster show <clusterId> [--json]
+       tiem cluster takeover --name <tiup cluster name> --region <r> [--arch X86_64] [--copies N] [--tag T ...] [--password-stdin] [--wait] [--json]
+       tiem cluster delete <clusterId> [--force] [--wait] [--json]
+takeover registers an existing TiUP-managed cluster (root password from TIEM_DB_PASSWORD or stdin);
+delete destroys a cluster (refused with 20114 while under maintenance unless --force).`,
+  hosts: `usage: tiem hosts import <file.csv|file.json> [--json]
+       tiem hosts list [--json]
+CSV header: ip,hostName,region,zone,rack,arch,cpuCores,memory,disks
+  disks: name:path:capacityGB:type;...   (type SSD, NVMeSSD or SATA; memory in GB)
+JSON: an array of hosts or {"hosts": [...]} (the body of POST /api/v1/resources/hosts).`,
+};
 
-function componentsFrom(specs: string[]): InstanceResource[] {
-  const byType = new Map<string, InstanceResource>();
-  for (const s of specs) {
-    const [componentType, zoneCode, specCode, count] = s.split(':');
-    if (!componentType || !zoneCode || !specCode || !count) throw new TiemError('PARAMETER_INVALID', `--component ${s}: expected <type>:<zone>:<spec>:<count>`);
-    const r = byType.get(componentType) ?? { componentType: componentType as ComponentType, resource: [] };
-    r.resource.push({ zoneCode, specCode, count: Number(count) });
-    byType.set(componentType, r);
-  }
-  return [...byType.values()];
-}
+export const USAGE = `usage: tiem <command> [flags]
 
-export async function cloneCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      file: { type: 'string' },
-      source: { type: 'string' },
-      name: { type: 'string' },
-      version: { type: 'string' },
-      strategy: { type: 'string' },
-      region: { type: 'string' },
-      arch: { type: 'string' },
-      component: { type: 'string', multiple: true },
-      copies: { type: 'string' },
-      'parameter-group': { type: 'string' },
-      'request-id': { type: 'string' },
-      'destroy-on-failure': { type: 'boolean' },
-      'password-stdin': { type: 'boolean' },
-      'no-wait': { type: 'boolean' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean' },
-    },
-  });
-  if (values.help) {
-    console.log(usage);
+commands:
+  clone      start a clone (flags or a TiEM JSON request) and watch it
+  watch      follow a workflow live
+  status     one snapshot of a workflow
+  list       list clone workflows (filter by source, target, strategy, state)
+  cancel     cancel a workflow (compensation runs)
+  cluster    list | show | takeover | delete
+  hosts      import | list the host pool
+  help       this text; \`tiem <command> --help\` for a command
+
+every command takes --json (one JSON document on stdout)
+${env}`;
+
+const COMMANDS: Record<string, (ctx: CliContext, argv: string[]) => Promise<ExitCode>> = {
+  clone: cloneCommand,
+  watch: watchCommand,
+  status: statusCommand,
+  list: listCommand,
+  cancel: cancelCommand,
+  cluster: clusterCommand,
+  hosts: hostsCommand,
+};
+
+export async function main(argv = process.argv.slice(2), processEnv: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    const topic = command === 'help' ? rest[0] : undefined;
+    console.log(topic && HELP[topic] ? `${HELP[topic]}\n${env}` : USAGE);
     return EXIT.ok;
   }
-  let request: CloneClusterRequest;
-  try {
-    if (values.file) {
-      request = JSON.parse(readFileSync(values.file, 'utf8')) as CloneClusterRequest;
-    } else {
-      request = {
-        sourceClusterId: values.source ?? '',
-        clusterName: values.name ?? '',
-        clusterVersion: values.version ?? '',
-        cloneStrategy: (values.strategy ?? '') as CloneClusterRequest['cloneStrategy'],
-        region: values.region ?? '',
-        cpuArchitecture: (values.arch ?? 'X86_64') as CloneClusterRequest['cpuArchitecture'],
-        dbPassword: '',
-        copies: values.copies ? Number(values.copies) : undefined,
-        parameterGroupID: values['parameter-group'],
-        requestId: values['request-id'],
-        resourceParameters: { instanceResource: componentsFrom(values.component ?? []) },
-      };
-    }
-    if ('dbPassword' in request && request.dbPassword && values.file) {
-      console.error('note: dbPassword in the request file is used; prefer TIEM_DB_PASSWORD or --password-stdin');
-    } else {
-      request.dbPassword = values['password-stdin'] ? await readStdin() : (process.env.TIEM_DB_PASSWORD ?? '');
-    }
-  } catch (err) {
-    const e = err instanceof TiemError ? err : new TiemError('MARSHAL_ERROR', (err as Error).message);
-    console.error(`error [${e.code}]: ${e.message}`);
+  const run = COMMANDS[command];
+  const json = rest.includes('--json');
+  if (!run) {
+    console.error(`error [10001]: unknown command ${command}\n\n${USAGE}`);
+    if (json) console.log(JSON.stringify({ error: { code: 10001, message: `unknown command ${command}`, httpStatus: 400 } }));
     return EXIT.badInput;
   }
-
-  const connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS ?? 'localhost:7233' });
-  const codecKey = loadCodecKey(process.env);
-  const client = new Client({
-    connection,
-    namespace: process.env.TEMPORAL_NAMESPACE ?? 'default',
-    dataConverter: codecKey ? { payloadCodecs: [createEncryptionCodec(codecKey)] } : undefined,
-  });
-  try {
-    let started;
-    try {
-      started = await startClone(client, request, { options: { destroyOnFailure: values['destroy-on-failure'] } });
-    } catch (err) {
-      if (err instanceof TiemError || err instanceof CloneRejectedError) {
-        console.error(`error [${err.code}]: ${err.message}`);
-        return EXIT.badInput;
-      }
-      throw err;
-    }
-    const out = { workFlowId: started.workflowId, clusterId: started.clusterId };
-    if (values['no-wait']) {
-      console.log(values.json ? JSON.stringify(out) : `started clone ${out.workFlowId} (target cluster ${out.clusterId})`);
-      return EXIT.ok;
-    }
-    if (!values.json) console.log(`clone ${out.workFlowId} → target cluster ${out.clusterId}`);
-    const print = values.json ? () => undefined : createProgressPrinter();
-    try {
-      const result = await followClone(started.handle, print);
-      if (values.json) console.log(JSON.stringify({ ...out, status: 'Finished', result }));
-      return EXIT.ok;
-    } catch (err) {
-      const cancelled = err instanceof WorkflowFailedError && err.cause?.name === 'CancelledFailure';
-      const msg = err instanceof WorkflowFailedError ? (err.cause?.message ?? err.message) : (err as Error).message;
-      if (values.json) console.log(JSON.stringify({ ...out, status: cancelled ? 'Canceled' : 'Failed', error: msg }));
-      else console.error(`clone ${cancelled ? 'cancelled' : 'failed'}: ${msg}`);
-      return cancelled ? EXIT.cancelled : EXIT.failed;
-    }
-  } finally {
-    await connection.close();
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(`${HELP[command]}\n${env}`);
+    return EXIT.ok;
   }
-}
-
-export async function main(argv = process.argv.slice(2)): Promise<number> {
-  const [command, ...rest] = argv;
-  if (command === 'clone') return cloneCommand(rest);
-  console.error(usage);
-  return command === undefined || command === 'help' || command === '--help' ? EXIT.ok : EXIT.badInput;
+  try {
+    return await run({ api: apiFromEnv(processEnv), json, env: processEnv }, rest);
+  } catch (err) {
+    return reportError(err, json);
+  }
 }
 
 if (process.argv[1]?.endsWith('client/cli.ts')) {
