@@ -13,7 +13,9 @@ import { startSimulator, type StartedSimulator } from '../simulator/launch.js';
 import { loadWorkerConfig, type WorkerConfig } from '../worker/config.js';
 import { createCloneWorker, payloadCodecs, type CloneWorker } from '../worker/create-worker.js';
 import { seedDemoFleet, DEMO_SOURCE, type SourceClusterSpec } from './demo-fleet.js';
-import { startDevServer, type DevServer } from './temporal-server.js';
+import { freePort, startDevServer, type DevServer } from './temporal-server.js';
+import { createEncryptionCodec, loadCodecKey } from '../security/codec.js';
+import { loopbackUiOrigins, startCodecServer } from '../security/codec-server.js';
 
 export interface EmbeddedStackOptions {
   /** Working folder: Temporal's SQLite file, metadata DB, TIUP_HOME, backups, logs. */
@@ -21,6 +23,8 @@ export interface EmbeddedStackOptions {
   ui?: boolean;
   temporalPort?: number;
   uiPort?: number;
+  /** Port of the Web UI's codec server (with `ui`; default: a free one). */
+  codecPort?: number;
   /** Simulator speed factor (durations ∝ data size / speed). */
   speed?: number;
   source?: SourceClusterSpec;
@@ -42,6 +46,8 @@ export interface EmbeddedStack {
   config: WorkerConfig;
   client: Client;
   worker: CloneWorker;
+  /** With `ui`: the loopback, token-less codec server the Web UI uses (also for `temporal … --codec-endpoint`). */
+  codecEndpoint?: string;
   /** Stops the worker (graceful), the simulator and the Temporal server. */
   stop(): Promise<void>;
 }
@@ -63,8 +69,27 @@ export async function startEmbeddedStack(opts: EmbeddedStackOptions): Promise<Em
     cleanups.length = 0;
   };
   try {
+    const codecEnv = { TIEM_CODEC_KEY: randomBytes(32).toString('base64'), TIEM_CODEC_KEY_ID: 'embedded', ...opts.workerEnv };
+    const codecKey = loadCodecKey(codecEnv);
+    const uiPort = opts.ui ? (opts.uiPort ?? (await freePort())) : opts.uiPort;
+    let codecEndpoint: string | undefined;
+    if (opts.ui && codecKey && uiPort) {
+      // The dev server's Web UI has no login: a token-less codec server, reachable from loopback only.
+      const codecServer = await startCodecServer({
+        codec: createEncryptionCodec(codecKey),
+        unauthenticatedLoopback: true,
+        host: '127.0.0.1',
+        port: opts.codecPort ?? 0,
+        allowedOrigins: loopbackUiOrigins(uiPort),
+      });
+      cleanups.push(() => new Promise<void>((resolve) => {
+        codecServer.close(() => resolve());
+        codecServer.closeAllConnections();
+      }));
+      codecEndpoint = `http://127.0.0.1:${(codecServer.address() as { port: number }).port}`;
+    }
     const [temporal, simulator] = await Promise.all([
-      startDevServer({ dbFile: join(dir, 'temporal.sqlite'), ui: opts.ui, port: opts.temporalPort, uiPort: opts.uiPort, logFile: join(dir, 'logs', 'temporal.log') }),
+      startDevServer({ dbFile: join(dir, 'temporal.sqlite'), ui: opts.ui, port: opts.temporalPort, uiPort, uiCodecEndpoint: codecEndpoint, logFile: join(dir, 'logs', 'temporal.log') }),
       startSimulator({ speed: opts.speed ?? 1, tiupHome: join(dir, 'tiup'), stateDir: join(dir, 'simulator'), logFile: join(dir, 'logs', 'simulator.log') }),
     ]);
     cleanups.push(() => temporal.stop(), () => simulator.stop());
@@ -73,8 +98,8 @@ export async function startEmbeddedStack(opts: EmbeddedStackOptions): Promise<Em
       TEMPORAL_ADDRESS: temporal.address,
       TIEM_METADATA_URL: `sqlite:${join(dir, 'metadata.sqlite')}`,
       TIEM_SECRET_KEY: randomBytes(32).toString('base64'),
-      TIEM_CODEC_KEY: randomBytes(32).toString('base64'),
-      TIEM_CODEC_KEY_ID: 'embedded',
+      TIEM_CODEC_KEY: codecEnv.TIEM_CODEC_KEY,
+      TIEM_CODEC_KEY_ID: codecEnv.TIEM_CODEC_KEY_ID,
       TIUP_BIN: simulator.tiupBin,
       TIUP_HOME: join(dir, 'tiup'),
       TIEM_SSH_KEY: join(dir, 'tiup', 'id_rsa'),
@@ -104,7 +129,7 @@ export async function startEmbeddedStack(opts: EmbeddedStackOptions): Promise<Em
     const connection = await Connection.connect({ address: temporal.address });
     cleanups.push(() => connection.close());
     const client = new Client({ connection, namespace: temporal.namespace, dataConverter: { payloadCodecs: payloadCodecs(config) } });
-    return { temporal, simulator, sim, store, config, client, worker, stop };
+    return { temporal, simulator, sim, store, config, client, worker, codecEndpoint, stop };
   } catch (err) {
     await stop();
     throw err;

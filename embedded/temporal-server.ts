@@ -45,8 +45,20 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
+export interface DevServerOptions {
+  dbFile?: string;
+  port?: number;
+  uiPort?: number;
+  ui?: boolean;
+  logFile?: string;
+  /** Register TiemClusterId… with `--search-attribute` (default true; false to test scripts/setup-temporal-namespace.ts). */
+  registerSearchAttributes?: boolean;
+  /** Codec server the Web UI calls to show decrypted payloads (`--ui-codec-endpoint`). */
+  uiCodecEndpoint?: string;
+}
+
 /** Starts the dev server with our search attributes registered, and waits until it answers. */
-export async function startDevServer(opts: { dbFile?: string; port?: number; uiPort?: number; ui?: boolean; logFile?: string } = {}): Promise<DevServer> {
+export async function startDevServer(opts: DevServerOptions = {}): Promise<DevServer> {
   const port = opts.port ?? (await freePort());
   const uiPort = opts.uiPort ?? (await freePort());
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--namespace', 'default', '--log-level', 'warn'];
@@ -54,7 +66,10 @@ export async function startDevServer(opts: { dbFile?: string; port?: number; uiP
   args.push('--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=OFF');
   if (opts.ui) args.push('--ui-port', String(uiPort), '--ui-ip', '127.0.0.1');
   else args.push('--headless');
-  for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=Keyword`);
+  if (opts.ui && opts.uiCodecEndpoint) args.push('--ui-codec-endpoint', opts.uiCodecEndpoint);
+  if (opts.registerSearchAttributes ?? true) {
+    for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=Keyword`);
+  }
   const out = opts.logFile ? { file: opts.logFile, append: true } : 'ignore';
   const child: ResultPromise = execa(temporalCliPath(), args, { reject: false, stdin: 'ignore', stdout: out, stderr: out, cleanup: true });
   const address = `127.0.0.1:${port}`;

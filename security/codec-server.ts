@@ -2,6 +2,8 @@
 // users. Protocol of Temporal's remote codec: POST <base>/decode and <base>/encode with
 // {"payloads":[{"metadata":{k: base64},"data": base64}]}, answered in the same shape.
 // Configure the Web UI "Codec Server endpoint" to http://<host>:<port> (with "pass access token").
+// The embedded default (dev server Web UI, which has no login) uses a token-less server bound to
+// loopback only: `unauthenticatedLoopback: true`, refused on any other address.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
@@ -10,7 +12,12 @@ import type { Payload, PayloadCodec } from '@temporalio/common';
 export interface CodecServerOptions {
   codec: PayloadCodec;
   /** Required `Authorization: Bearer <token>`; without it anyone who reaches the port could decrypt. */
-  token: string;
+  token?: string;
+  /**
+   * No token (the dev server's Web UI cannot send one): only for a server listening on loopback,
+   * so only processes of this machine can decrypt. startCodecServer refuses other hosts.
+   */
+  unauthenticatedLoopback?: boolean;
   /** Origins allowed by CORS, e.g. the Web UI "http://localhost:8233". */
   allowedOrigins?: string[];
   /** Largest accepted request body, bytes. */
@@ -53,7 +60,7 @@ async function readBody(req: IncomingMessage, limit: number): Promise<string> {
 
 /** The request handler, usable on its own (e.g. mounted in the API server). */
 export function codecRequestHandler(opts: CodecServerOptions) {
-  if (!opts.token) throw new Error('codec server needs a bearer token');
+  if (!opts.token && !opts.unauthenticatedLoopback) throw new Error('codec server needs a bearer token');
   const limit = opts.maxBodyBytes ?? 8 * 1024 * 1024;
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const origin = req.headers.origin;
@@ -77,11 +84,15 @@ export function codecRequestHandler(opts: CodecServerOptions) {
     const path = (req.url ?? '').split('?')[0].replace(/\/+$/, '');
     const op = path.endsWith('/decode') ? 'decode' : path.endsWith('/encode') ? 'encode' : undefined;
     if (req.method !== 'POST' || !op) return send(404, { error: 'POST /encode or /decode' });
-    if (!tokenMatches(req.headers.authorization, opts.token)) return send(401, { error: 'unauthorized' });
+    if (opts.token && !tokenMatches(req.headers.authorization, opts.token)) return send(401, { error: 'unauthorized' });
     try {
-      const body = JSON.parse(await readBody(req, limit)) as { payloads?: JsonPayload[] };
-      if (!Array.isArray(body.payloads)) return send(400, { error: 'body must be {"payloads":[...]}' });
-      const payloads = body.payloads.map(fromJson);
+      const body = JSON.parse(await readBody(req, limit)) as { payloads?: JsonPayload[] } | null;
+      // protojson omits an empty list: the temporal CLI sends `{}` for a query without arguments.
+      // Unknown fields are refused, as protojson does.
+      const known = body && typeof body === 'object' && !Array.isArray(body) && Object.keys(body).every((k) => k === 'payloads');
+      const list = known ? (body.payloads ?? []) : undefined;
+      if (!Array.isArray(list)) return send(400, { error: 'body must be {"payloads":[...]}' });
+      const payloads = list.map(fromJson);
       const out = op === 'decode' ? await opts.codec.decode(payloads) : await opts.codec.encode(payloads);
       send(200, { payloads: out.map(toJson) });
     } catch (e) {
@@ -91,13 +102,27 @@ export function codecRequestHandler(opts: CodecServerOptions) {
   };
 }
 
+/** 127.0.0.0/8, ::1 and localhost: reachable only from this machine. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/** The Web UI's origins when it is served on loopback at `uiPort` (both names browsers use). */
+export function loopbackUiOrigins(uiPort: number): string[] {
+  return [`http://127.0.0.1:${uiPort}`, `http://localhost:${uiPort}`];
+}
+
 /** Starts the codec server; resolves once it listens. Close it with `server.close()`. */
 export async function startCodecServer(opts: CodecServerOptions & { port: number; host?: string }): Promise<Server> {
+  const host = opts.host ?? '127.0.0.1';
+  if (!opts.token && !isLoopbackHost(host)) {
+    throw new Error(`refusing to serve the codec without a token on ${host}: token-less is allowed on loopback only`);
+  }
   const handler = codecRequestHandler(opts);
   const server = createServer((req, res) => void handler(req, res));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port, opts.host ?? '127.0.0.1', () => resolve());
+    server.listen(opts.port, host, () => resolve());
   });
   return server;
 }

@@ -207,7 +207,7 @@ export async function cloneCluster(input: CloneClusterInput): Promise<CloneResul
   // and separate so a failing status update cannot keep the locks.
   saga.add('startMaintenance', async () => {
     await undo.endMaintenance({ holder, clusterIds: [sourceClusterId, targetClusterId] });
-    return ['maintenance cleared on source and target'];
+    return ['maintenance held by this clone released'];
   }, 'endMaintenance');
   saga.add('startMaintenance', async () => {
     await undo.setClusterFailure({ targetClusterId });
@@ -226,10 +226,7 @@ export async function cloneCluster(input: CloneClusterInput): Promise<CloneResul
         ? { kept: 'resources kept with the deployed target (failAfterDeploy)' }
         : [await undo.revertResourceAfterFailure({ allocationRequestId: `${holder}/prepareResource` })],
     );
-    await step('prepareResource', () => short.prepareResource({ holder, targetClusterId, request: publicRequest, target: admitted.target }), (r) => [
-      ...r.resultLines,
-      `prepare resource for cluster ${targetClusterId}`,
-    ]);
+    await step('prepareResource', () => short.prepareResource({ holder, targetClusterId, request: publicRequest, target: admitted.target }), (r) => r.resultLines);
 
     const failed = await runBranches(sourceBranch, targetBranch);
     if (failed) {

@@ -1,0 +1,125 @@
+// `npm run setup:temporal`: registers the clone's search attributes (spec §5.5) in a production
+// namespace through the OperatorService — what `--search-attribute` does for the embedded dev server.
+// Idempotent: an attribute already there with the same type is fine; one with another type is an
+// error, reported before anything is changed.
+//
+//   TEMPORAL_ADDRESS=temporal.internal:7233 TEMPORAL_NAMESPACE=tiem npm run setup:temporal
+//
+// TLS / Temporal Cloud: TEMPORAL_TLS_CLIENT_CERT_PATH + TEMPORAL_TLS_CLIENT_KEY_PATH
+// (+ TEMPORAL_TLS_SERVER_CA_CERT_PATH), or TEMPORAL_API_KEY (implies TLS) — the temporal CLI's names.
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { Connection, type ConnectionOptions } from '@temporalio/client';
+import type { SearchAttributeType } from '@temporalio/common';
+import proto from '@temporalio/proto';
+import { SEARCH_ATTRIBUTES } from '../workflows/definitions.js';
+
+const IndexedValueType = proto.temporal.api.enums.v1.IndexedValueType;
+type IndexedValueType = proto.temporal.api.enums.v1.IndexedValueType;
+
+export interface RequiredSearchAttribute {
+  name: string;
+  type: SearchAttributeType;
+}
+
+export interface SearchAttributeSetup {
+  namespace: string;
+  added: string[];
+  alreadyPresent: string[];
+}
+
+/** An attribute exists with another type: Temporal cannot change it; an operator has to decide. */
+export class SearchAttributeConflictError extends Error {
+  constructor(readonly namespace: string, readonly conflicts: { name: string; want: string; have: string }[]) {
+    super(
+      `namespace ${namespace}: ` +
+        conflicts.map((c) => `search attribute ${c.name} exists as ${c.have}, the clone workflow needs ${c.want}`).join('; ') +
+        ' — nothing was changed',
+    );
+    this.name = 'SearchAttributeConflictError';
+  }
+}
+
+const indexedType = (t: SearchAttributeType): IndexedValueType => {
+  const v = IndexedValueType[`INDEXED_VALUE_TYPE_${t}` as keyof typeof IndexedValueType];
+  if (typeof v !== 'number') throw new Error(`no indexed value type for search attribute type ${t}`);
+  return v;
+};
+const typeName = (v: IndexedValueType | string | null | undefined): string =>
+  String(typeof v === 'number' ? IndexedValueType[v] : v).replace(/^INDEXED_VALUE_TYPE_/, '');
+
+/** Registers the missing attributes; returns what it added and what was already there. */
+export async function ensureSearchAttributes(
+  connection: Connection,
+  namespace: string,
+  attributes: RequiredSearchAttribute[] = SEARCH_ATTRIBUTES,
+): Promise<SearchAttributeSetup> {
+  const listed = await connection.operatorService.listSearchAttributes({ namespace });
+  const existing = new Map<string, string>();
+  for (const [name, t] of Object.entries(listed.customAttributes ?? {})) existing.set(name, typeName(t));
+  for (const [name, t] of Object.entries(listed.systemAttributes ?? {})) existing.set(name, typeName(t));
+
+  const conflicts = attributes
+    .filter((a) => existing.has(a.name) && existing.get(a.name) !== typeName(indexedType(a.type)))
+    .map((a) => ({ name: a.name, want: typeName(indexedType(a.type)), have: existing.get(a.name)! }));
+  if (conflicts.length > 0) throw new SearchAttributeConflictError(namespace, conflicts);
+
+  const missing = attributes.filter((a) => !existing.has(a.name));
+  if (missing.length > 0) {
+    await connection.operatorService.addSearchAttributes({
+      namespace,
+      searchAttributes: Object.fromEntries(missing.map((a) => [a.name, indexedType(a.type)])),
+    });
+  }
+  return {
+    namespace,
+    added: missing.map((a) => a.name),
+    alreadyPresent: attributes.filter((a) => existing.has(a.name)).map((a) => a.name),
+  };
+}
+
+/** Connection options from the temporal CLI's environment variables. */
+export function connectionOptionsFromEnv(env: NodeJS.ProcessEnv): ConnectionOptions {
+  const address = env.TEMPORAL_ADDRESS ?? 'localhost:7233';
+  const certPath = env.TEMPORAL_TLS_CLIENT_CERT_PATH;
+  const keyPath = env.TEMPORAL_TLS_CLIENT_KEY_PATH;
+  const caPath = env.TEMPORAL_TLS_SERVER_CA_CERT_PATH;
+  if (Boolean(certPath) !== Boolean(keyPath)) throw new Error('set both TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH, or neither');
+  const tls =
+    certPath || caPath || env.TEMPORAL_API_KEY
+      ? {
+          clientCertPair: certPath && keyPath ? { crt: readFileSync(certPath), key: readFileSync(keyPath) } : undefined,
+          serverRootCACertificate: caPath ? readFileSync(caPath) : undefined,
+        }
+      : undefined;
+  return { address, tls, apiKey: env.TEMPORAL_API_KEY || undefined, connectTimeout: 10_000 };
+}
+
+async function main(): Promise<number> {
+  const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
+  const options = connectionOptionsFromEnv(process.env);
+  console.log(`Temporal ${options.address}, namespace ${namespace}: search attributes ${SEARCH_ATTRIBUTES.map((a) => `${a.name} (${a.type})`).join(', ')}`);
+  const connection = await Connection.connect(options);
+  try {
+    const r = await ensureSearchAttributes(connection, namespace);
+    for (const name of r.alreadyPresent) console.log(`  = ${name} already registered`);
+    for (const name of r.added) console.log(`  + ${name} added`);
+    console.log(r.added.length ? `registered ${r.added.length} search attribute(s)` : 'nothing to do');
+    return 0;
+  } catch (err) {
+    console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  } finally {
+    await connection.close();
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
+      process.exit(1);
+    },
+  );
+}
