@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { createApiServer } from '../api/server.js';
 import { openMetadataStore } from '../metadata/index.js';
 import type { MetadataStore } from '../metadata/types.js';
 import { SimulatorClient } from '../simulator/client.js';
@@ -25,6 +26,8 @@ export interface EmbeddedStackOptions {
   uiPort?: number;
   /** Port of the Web UI's codec server (with `ui`; default: a free one). */
   codecPort?: number;
+  /** Also serve the HTTP API (api/server.ts) on 127.0.0.1 with these bearer tokens. */
+  api?: { port?: number; tokens: string[] };
   /** Simulator speed factor (durations ∝ data size / speed). */
   speed?: number;
   source?: SourceClusterSpec;
@@ -48,6 +51,8 @@ export interface EmbeddedStack {
   worker: CloneWorker;
   /** With `ui`: the loopback, token-less codec server the Web UI uses (also for `temporal … --codec-endpoint`). */
   codecEndpoint?: string;
+  /** Base URL of the HTTP API when `api` was asked for. */
+  apiUrl?: string;
   /** Stops the worker (graceful), the simulator and the Temporal server. */
   stop(): Promise<void>;
 }
@@ -129,7 +134,14 @@ export async function startEmbeddedStack(opts: EmbeddedStackOptions): Promise<Em
     const connection = await Connection.connect({ address: temporal.address });
     cleanups.push(() => connection.close());
     const client = new Client({ connection, namespace: temporal.namespace, dataConverter: { payloadCodecs: payloadCodecs(config) } });
-    return { temporal, simulator, sim, store, config, client, worker, codecEndpoint, stop };
+    let apiUrl: string | undefined;
+    if (opts.api) {
+      const app = createApiServer({ client, store, tokens: opts.api.tokens, taskQueue: config.taskQueue });
+      await app.listen({ host: '127.0.0.1', port: opts.api.port ?? 0 });
+      cleanups.push(() => app.close());
+      apiUrl = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+    }
+    return { temporal, simulator, sim, store, config, client, worker, codecEndpoint, apiUrl, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -42,10 +42,22 @@ async function main(): Promise<number> {
   rmSync(dir, { recursive: true, force: true });
   const temporalPort = (await portIsFree(7233)) ? 7233 : undefined;
   const uiPort = (await portIsFree(8233)) ? 8233 : undefined;
+  const codecPort = (await portIsFree(8234)) ? 8234 : undefined;
+  const apiPort = (await portIsFree(4100)) ? 4100 : undefined;
+  // Loopback only; set TIEM_API_TOKEN to choose your own.
+  const apiToken = process.env.TIEM_API_TOKEN ?? 'tiem-demo-token-change-me';
   const strategy = (args.strategy ?? 'CDCSync') as 'CDCSync' | 'Snapshot' | 'TopologyClone';
 
   say('tiem-clone demo: starting the Temporal dev server, the simulated TiDB fleet and a worker…');
-  const stack: EmbeddedStack = await startEmbeddedStack({ dir, ui: true, temporalPort, uiPort, speed: Number(args.speed ?? 2) });
+  const stack: EmbeddedStack = await startEmbeddedStack({
+    dir,
+    ui: true,
+    temporalPort,
+    uiPort,
+    codecPort,
+    api: { port: apiPort, tokens: [apiToken] },
+    speed: Number(args.speed ?? 2),
+  });
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
@@ -57,7 +69,7 @@ async function main(): Promise<number> {
 
   try {
     const ui = stack.temporal.uiUrl!;
-    say(`  Temporal ${stack.temporal.address}, Web UI ${ui}`);
+    say(`  Temporal ${stack.temporal.address}, Web UI ${ui}, HTTP API ${stack.apiUrl}, codec server ${stack.codecEndpoint}`);
     const src = await stack.sim.cluster(DEMO_SOURCE.id);
     const totalBytes = src.tables.reduce((a, t) => a + t.bytes, 0);
     say(`  source cluster ${DEMO_SOURCE.id} (${DEMO_SOURCE.name}) ${src.version}: ` +
@@ -136,7 +148,11 @@ async function main(): Promise<number> {
     say(`Web UI: ${ui}/namespaces/default/workflows/${clone.workflowId}   (workflow id ${clone.workflowId})`);
     say(`demo finished in ${((Date.now() - started) / 1000).toFixed(0)} s: ${ok ? 'clone verified' : 'VERIFICATION FAILED'}`);
     if (args['keep-running']) {
-      say('--keep-running: everything stays up for exploring the Web UI; Ctrl-C stops it.');
+      say('--keep-running: everything stays up; Ctrl-C stops it. Four ways in (README "Operating it"):');
+      say(`  Web UI    ${ui}/namespaces/default/workflows?query=${encodeURIComponent(`TiemSourceClusterId="${DEMO_SOURCE.id}"`)}`);
+      say(`  HTTP API  curl -s -H 'Authorization: Bearer ${apiToken}' ${stack.apiUrl}/api/v1/clusters`);
+      say(`  tiem CLI  TIEM_API_URL=${stack.apiUrl} TIEM_API_TOKEN=${apiToken} npx tiem list`);
+      say(`  temporal  .tools/temporal/bin/temporal workflow list --address ${stack.temporal.address} --query 'TiemSourceClusterId="${DEMO_SOURCE.id}"'`);
       await new Promise(() => undefined);
     }
     return ok ? 0 : 1;
