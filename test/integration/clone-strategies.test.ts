@@ -1,12 +1,6 @@
 // End to end: a real Temporal server, the worker with the real adapters (execa → tiup, mysql2,
 // HTTP → TiCDC) and the simulated fleet. One clone per strategy, with the invariants of a
 // finished clone checked through the simulator's inspection API, TiDB SQL and the metadata store.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
-import { demoCloneRequest } from '../../embedded/demo-fleet.js';
 import type { EmbeddedStack } from '../../embedded/stack.js';
 import { canLogin, node, runClone, SOURCE, startTestStack, type CloneRun } from './helpers.js';
 
@@ -134,36 +128,3 @@ test('TopologyClone clone', async () => {
   }
 });
 
-describe('the tiem CLI', () => {
-  const tiem = fileURLToPath(new URL('../../bin/tiem.mjs', import.meta.url));
-  const env = () => ({
-    ...process.env,
-    TEMPORAL_ADDRESS: stack.temporal.address,
-    TIEM_CODEC_KEY: stack.config.codecKey!.key.toString('base64'),
-    TIEM_CODEC_KEY_ID: stack.config.codecKey!.keyId,
-  });
-
-  test('tiem clone --file starts a clone, follows it and exits 0; the password comes from stdin', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tiem-cli-'));
-    const { dbPassword, ...request } = demoCloneRequest({ clusterName: 'it-cli-topology', cloneStrategy: 'TopologyClone' });
-    writeFileSync(join(dir, 'request.json'), JSON.stringify(request));
-    const r = await execa('node', [tiem, 'clone', '--file', join(dir, 'request.json'), '--password-stdin'], { env: env(), input: dbPassword, reject: false });
-    expect(r.exitCode).toBe(0);
-    expect(r.stdout).toMatch(/clone clone-\w+ → target cluster \w+/);
-    expect(r.stdout).toContain('✓ deployCluster');
-    expect(r.stdout).toMatch(/Finished/);
-    expect(r.stdout + r.stderr).not.toContain(dbPassword);
-    const clusterId = /target cluster (\w+)/.exec(r.stdout)![1];
-    expect((await stack.store.getCluster(clusterId))!.status).toBe('Running');
-  });
-
-  test('bad input exits 2 with the TiEM code and starts nothing', async () => {
-    const before = (await stack.store.listClusters()).length;
-    const r = await execa('node', [tiem, 'clone', '--source', SOURCE.id, '--name', 'it-cli-bad', '--version', 'v7.5.1', '--strategy', 'Bogus',
-      '--region', 'Region1', '--component', 'PD:Zone1:4C8G:1', '--component', 'TiDB:Zone1:4C8G:1', '--component', 'TiKV:Zone1:4C8G:3', '--json'],
-    { env: { ...env(), TIEM_DB_PASSWORD: 'Good-Passw0rd' }, reject: false });
-    expect(r.exitCode).toBe(2);
-    expect(r.stderr).toContain('[10001]');
-    expect((await stack.store.listClusters()).length).toBe(before);
-  });
-});
