@@ -5,7 +5,7 @@ import type { BackupRecord } from '../metadata/types.js';
 import type { CloneActivities } from './types.js';
 import type { ActivityDeps } from './deps.js';
 import { pdAddress, requireCluster } from './cluster-access.js';
-import { BrProgressReporter, cancellationSignal, heartbeat, runWithHeartbeat } from './heartbeat.js';
+import { BrProgressReporter, heartbeat, runWithHeartbeat } from './heartbeat.js';
 
 type BackupActivities = Pick<CloneActivities, 'backupSourceCluster' | 'backup' | 'updateBackupRecord'>;
 
@@ -52,8 +52,8 @@ export function createBackupActivities(deps: ActivityDeps): BackupActivities {
     async backup({ backupId, report }) {
       const record = await requireBackupRecord(deps, backupId);
       const source = await requireCluster(deps, record.clusterId);
-      const signal = cancellationSignal();
-      const done = await br.decodeEndVersion({ version: source.version, storage: record.filePath, signal });
+      // Heartbeats while BR reads the storage (slow object stores, a first `tiup br` component download).
+      const done = await runWithHeartbeat('validate', (opts) => br.decodeEndVersion({ ...opts, version: source.version, storage: record.filePath }));
       if (done && done !== '0') {
         heartbeat({ step: 'Full Backup', percent: 100 });
         return { backupTs: done, sizeBytes: record.size };

@@ -13,7 +13,8 @@ type CdcActivities = Pick<CloneActivities, 'syncIncrData' | 'waitChangefeedCatch
 
 /** TiEM's filter: everything but BR's temporary schemas. */
 export const CHANGEFEED_FILTER_RULES = ['*.*', '!__TiDB_BR_Temporary*.*'];
-const FAILED_STATES = new Set(['failed', 'error', 'warning', 'removed']);
+// A changefeed in any of these never catches up by itself: fail instead of waiting 30 days with the locks held.
+const FAILED_STATES = new Set(['failed', 'error', 'warning', 'removed', 'stopped', 'finished']);
 /** TiEM: 20 × 500 ms for a new changefeed to become normal. */
 const CREATE_CONFIRM_POLLS = 20;
 const CREATE_CONFIRM_INTERVAL_MS = 500;

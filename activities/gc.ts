@@ -1,5 +1,6 @@
 // The source's `tidb_gc_life_time`: read once (the workflow keeps the original), extend, recover.
 import { TiemError } from '../domain/errors.js';
+import { parseGoDuration } from '../domain/go-duration.js';
 import type { CloneActivities } from './types.js';
 import type { ActivityDeps } from './deps.js';
 import { requireCluster, withClusterUser } from './cluster-access.js';
@@ -23,9 +24,17 @@ export function createGcActivities(deps: ActivityDeps): GcActivities {
       return value;
     },
 
-    // Idempotent: an absolute SET GLOBAL of the clone value.
+    // Idempotent: an absolute SET GLOBAL of the clone value, skipped when the source already keeps
+    // history at least that long (never shorten it). Returns the value in effect.
     async modifySourceClusterGCTime({ sourceClusterId, gcLifeTime }) {
-      await setGcLifeTime(sourceClusterId, gcLifeTime || deps.config.cloneGcLifeTime);
+      const wanted = gcLifeTime || deps.config.cloneGcLifeTime;
+      const source = await requireCluster(deps, sourceClusterId);
+      return withClusterUser(deps, source, 'root', async (s) => {
+        const current = await s.getGlobalVariable(GC_LIFE_TIME_VARIABLE);
+        if (current && parseGoDuration(current) >= parseGoDuration(wanted)) return current;
+        await s.setGlobalVariable(GC_LIFE_TIME_VARIABLE, wanted);
+        return wanted;
+      });
     },
 
     // Idempotent: an absolute SET GLOBAL of the original value the workflow saved.

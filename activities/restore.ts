@@ -9,28 +9,33 @@ type RestoreActivities = Pick<CloneActivities, 'restoreFromSrcCluster'>;
 
 export function createRestoreActivities(deps: ActivityDeps): RestoreActivities {
   return {
-    // Idempotent: a finished restore is recorded (restore_records) and not run again; an interrupted
-    // one re-runs the same BR command with the same storage, which BR's checkpoint restore resumes.
+    // Idempotent: a finished BR restore is recorded (restore_records) at once and never run again; an
+    // interrupted one re-runs the same BR command with the same storage, which BR's checkpoint resumes.
     async restoreFromSrcCluster({ targetClusterId, backupId, report }) {
-      const done = await deps.store.getRestoreRecord(targetClusterId, backupId);
-      if (done) return { backupTs: done.backupTso, sizeBytes: done.size, restoredTs: done.restoredTso };
       const record = await requireBackupRecord(deps, backupId);
       const target = await requireCluster(deps, targetClusterId);
-      // BR reports percent only; the record's size turns it into bytes for the progress query.
-      const reporter = new BrProgressReporter(deps, report, record.size > 0 ? record.size : undefined);
-      const result = await runWithHeartbeat(
-        'Full Restore',
-        (opts) =>
-          deps.br.restoreFull({
-            ...opts,
-            version: target.version,
-            pd: pdAddress(target),
-            storage: record.filePath,
-            onProgress: (p) => reporter.onProgress(p),
-          }),
-        () => reporter.latest,
-      );
-      await reporter.flush();
+      let done = await deps.store.getRestoreRecord(targetClusterId, backupId);
+      if (!done) {
+        // BR reports percent only; the record's size turns it into bytes for the progress query.
+        const reporter = new BrProgressReporter(deps, report, record.size > 0 ? record.size : undefined);
+        const result = await runWithHeartbeat(
+          'Full Restore',
+          (opts) =>
+            deps.br.restoreFull({
+              ...opts,
+              version: target.version,
+              pd: pdAddress(target),
+              storage: record.filePath,
+              onProgress: (p) => reporter.onProgress(p),
+            }),
+          () => reporter.latest,
+        );
+        await reporter.flush();
+        // Marked at once: from here on a retry must not run BR again (it would refuse the non-empty target).
+        done = { clusterId: targetClusterId, backupId, backupTso: result.backupTs, restoredTso: '', size: result.sizeBytes, finishedAt: new Date().toISOString() };
+        await deps.store.recordRestore(done);
+      }
+      if (done.restoredTso) return { backupTs: done.backupTso, sizeBytes: done.size, restoredTs: done.restoredTso };
       // Nothing else writes to the target yet (the changefeed comes later): this TSO marks the restored state.
       // After a sys-table restore (BR ≥ v7.6) root has the source's password until reconcileAccounts.
       const passwords = await Promise.all([targetClusterId, record.clusterId].map((id) => deps.store.getClusterUser(id, 'root')));
@@ -41,15 +46,8 @@ export function createRestoreActivities(deps: ActivityDeps): RestoreActivities {
       } finally {
         await session.close().catch(() => undefined);
       }
-      await deps.store.recordRestore({
-        clusterId: targetClusterId,
-        backupId,
-        backupTso: result.backupTs,
-        restoredTso: restoredTs,
-        size: result.sizeBytes,
-        finishedAt: new Date().toISOString(),
-      });
-      return { backupTs: result.backupTs, sizeBytes: result.sizeBytes, restoredTs };
+      await deps.store.recordRestore({ ...done, restoredTso: restoredTs });
+      return { backupTs: done.backupTso, sizeBytes: done.size, restoredTs };
     },
   };
 }

@@ -68,7 +68,8 @@ export interface CloneActivities {
 
   // source GC
   readSourceClusterGCTime(a: { sourceClusterId: string }): Promise<string>;
-  modifySourceClusterGCTime(a: { sourceClusterId: string; gcLifeTime: string }): Promise<void>;
+  /** gcLifeTime '' → the worker's TIEM_CLONE_GC_LIFE_TIME; returns the value in effect. */
+  modifySourceClusterGCTime(a: { sourceClusterId: string; gcLifeTime: string }): Promise<string>;
   recoverSourceClusterGCTime(a: { sourceClusterId: string; gcLifeTime: string }): Promise<void>;
 
   // backup (backupSourceCluster creates the record; the backupCluster child runs BR)

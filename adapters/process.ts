@@ -115,6 +115,13 @@ async function terminateGroup(pid: number, exited: Promise<unknown>, graceMs: nu
   for (let i = 0; i < 40 && groupAlive(pid); i++) await sleep(25);
 }
 
+/** Variables a tool may inherit from the worker: system basics, locale, proxies, TiUP's and cloud storage credentials. */
+const TOOL_ENV = /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LC_[A-Z]+|TZ|TMPDIR|TERM|SSH_AUTH_SOCK|(HTTPS?|NO|ALL)_PROXY|(https?|no|all)_proxy|TIUP_[A-Z_]+|AWS_[A-Z_]+|AZURE_[A-Z_]+|GOOGLE_APPLICATION_CREDENTIALS|TIEM_SIMULATOR_URL)$/;
+
+export function toolEnvironment(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => TOOL_ENV.test(e[0]) && e[1] !== undefined));
+}
+
 /**
  * Runs `bin argv…` without a shell. Resolves on exit 0; throws ToolError on a non-zero exit,
  * ToolTimeoutError on timeout, and an error named 'AbortError' when `signal` aborts.
@@ -127,7 +134,10 @@ export async function runTool(bin: string, argv: readonly string[], opts: RunToo
   if (signal?.aborted) throw abortError(signal);
 
   const child = execa(bin, [...argv], {
-    env,
+    // Only what tools need: the worker's own secrets (TIEM_SECRET_KEY, TIEM_CODEC_KEY…) stay out of
+    // /proc/<pid>/environ of tiup, BR and whatever they start.
+    env: { ...toolEnvironment(process.env), ...env },
+    extendEnv: false,
     cwd,
     detached: true, // own process group, so the whole tree can be signalled
     stdin: 'ignore', // a prompt must fail fast instead of hanging
@@ -179,7 +189,7 @@ export async function runTool(bin: string, argv: readonly string[], opts: RunToo
     if (stopReason === 'timeout') {
       throw new ToolTimeoutError(`${displayName} timed out after ${timeoutMs} ms`, stdoutTail.text(), stderrTail.text());
     }
-    if (result.failed && result.exitCode === undefined) {
+    if (result.failed && result.exitCode === undefined && !result.signal) {
       // Spawn failure (ENOENT, EACCES): execa's message holds the command line, so build our own.
       const code = (result.cause as NodeJS.ErrnoException | undefined)?.code ?? 'spawn error';
       throw new ToolError(`${displayName} could not be started (${code})`, undefined, stdoutTail.text(), stderrTail.text());

@@ -1,7 +1,7 @@
 // API process configuration from the environment, validated at start: every problem is listed
 // at once and no secret (keys, tokens) is ever echoed.
 import { resolve } from 'node:path';
-import { loadCodecKey, type CodecKey } from '../security/codec.js';
+import { requireCodecKey, type CodecKey } from '../security/codec.js';
 import { TASK_QUEUE } from '../workflows/definitions.js';
 
 export interface ApiConfig {
@@ -39,12 +39,9 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     if (secretKey.length !== 32) problems.push(`TIEM_SECRET_KEY must be 32 bytes, base64-encoded; got ${secretKey.length} bytes`);
   }
 
-  let codecKey: CodecKey | undefined;
-  try {
-    codecKey = loadCodecKey(env);
-  } catch (err) {
-    problems.push(`${(err as Error).message} (TIEM_CODEC_KEY: 32 bytes, base64; the workers' key)`);
-  }
+  const codec = requireCodecKey(env);
+  problems.push(...codec.problems);
+  const codecKey: CodecKey | undefined = codec.codecKey;
 
   const tokens = (env.TIEM_API_TOKENS ?? '').split(',').map((t) => t.trim()).filter((t) => t.length > 0);
   if (tokens.length === 0) problems.push('TIEM_API_TOKENS is required: one or more bearer tokens, comma-separated (e.g. `openssl rand -hex 32`)');

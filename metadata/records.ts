@@ -302,7 +302,8 @@ export async function recordRestore(db: Db, r: RestoreRecord): Promise<void> {
   await db
     .insertInto('restore_records')
     .values({ cluster_id: r.clusterId, backup_id: r.backupId, backup_tso: r.backupTso, restored_tso: r.restoredTso, size: r.size, finished_at: r.finishedAt })
-    .onConflict((oc) => oc.columns(['cluster_id', 'backup_id']).doNothing())
+    // BR's outcome is kept from the first record; the restored TSO can be filled in later.
+    .onConflict((oc) => (r.restoredTso ? oc.columns(['cluster_id', 'backup_id']).doUpdateSet({ restored_tso: r.restoredTso }) : oc.columns(['cluster_id', 'backup_id']).doNothing()))
     .execute();
 }
 

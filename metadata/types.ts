@@ -130,7 +130,7 @@ export interface RestoreRecord {
   clusterId: string;
   backupId: string;
   backupTso: string;
-  /** Target TSO read right after BR finished: before anything else wrote to the target. */
+  /** Target TSO read right after BR finished, before anything else wrote to it ('' until read). */
   restoredTso: string;
   size: number;
   finishedAt: string;
@@ -263,7 +263,7 @@ export interface MetadataStore {
   createBackupRecord(r: BackupRecord): Promise<BackupRecord>;
   updateBackupRecord(id: string, patch: Partial<Pick<BackupRecord, 'status' | 'size' | 'backupTso' | 'endTime'>>): Promise<void>;
   getBackupRecord(id: string): Promise<BackupRecord | undefined>;
-  /** Insert if absent. */
+  /** Insert if absent; a later call with a non-empty restoredTso fills it in. */
   recordRestore(r: RestoreRecord): Promise<void>;
   getRestoreRecord(clusterId: string, backupId: string): Promise<RestoreRecord | undefined>;
   getBackupStrategy(clusterId: string): Promise<BackupStrategy | undefined>;

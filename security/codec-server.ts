@@ -85,6 +85,9 @@ export function codecRequestHandler(opts: CodecServerOptions) {
     const op = path.endsWith('/decode') ? 'decode' : path.endsWith('/encode') ? 'encode' : undefined;
     if (req.method !== 'POST' || !op) return send(404, { error: 'POST /encode or /decode' });
     if (opts.token && !tokenMatches(req.headers.authorization, opts.token)) return send(401, { error: 'unauthorized' });
+    // Without a token only loopback names may address us: a page that rebinds its own DNS name to
+    // 127.0.0.1 still sends its own Host, and is refused.
+    if (!opts.token && !isLoopbackHost(hostOf(req.headers.host))) return send(403, { error: 'loopback hosts only' });
     try {
       const body = JSON.parse(await readBody(req, limit)) as { payloads?: JsonPayload[] } | null;
       // protojson omits an empty list: the temporal CLI sends `{}` for a query without arguments.
@@ -100,6 +103,13 @@ export function codecRequestHandler(opts: CodecServerOptions) {
       send(status, { error: e instanceof Error ? e.message : String(e) });
     }
   };
+}
+
+/** The host part of a Host header: "127.0.0.1:8234" → "127.0.0.1", "[::1]:8234" → "::1". */
+function hostOf(header: string | undefined): string {
+  const h = header ?? '';
+  const v6 = /^\[([^\]]+)\]/.exec(h);
+  return v6 ? v6[1] : h.replace(/:\d+$/, '');
 }
 
 /** 127.0.0.0/8, ::1 and localhost: reachable only from this machine. */

@@ -112,6 +112,29 @@ export function loadCodecKey(env: { TIEM_CODEC_KEY?: string; TIEM_CODEC_KEY_ID?:
   return { keyId: env.TIEM_CODEC_KEY_ID?.trim() || DEFAULT_CODEC_KEY_ID, key };
 }
 
+/**
+ * The codec key a process must have (worker, API, CLI tools): secrets travel in workflow payloads,
+ * so running without one needs the explicit opt-out TIEM_ALLOW_PLAINTEXT_PAYLOADS=1 (spec §7).
+ * Returns the problems instead of throwing so configuration loaders can list them all.
+ */
+export function requireCodecKey(env: { TIEM_CODEC_KEY?: string; TIEM_CODEC_KEY_ID?: string; TIEM_ALLOW_PLAINTEXT_PAYLOADS?: string }): {
+  codecKey?: CodecKey;
+  problems: string[];
+} {
+  try {
+    const codecKey = loadCodecKey(env);
+    if (codecKey || env.TIEM_ALLOW_PLAINTEXT_PAYLOADS === '1') return { codecKey, problems: [] };
+    return {
+      problems: [
+        'TIEM_CODEC_KEY is required (32 bytes, base64, the same on workers, API and clients): passwords travel in workflow payloads. ' +
+          'Set TIEM_ALLOW_PLAINTEXT_PAYLOADS=1 only where plaintext Temporal history is acceptable.',
+      ],
+    };
+  } catch (err) {
+    return { problems: [`${(err as Error).message} (TIEM_CODEC_KEY: 32 bytes, base64)`] };
+  }
+}
+
 /** A fresh key for configuration (`TIEM_CODEC_KEY`), base64. */
 export function generateCodecKey(): string {
   return randomBytes(KEY_BYTES).toString('base64');

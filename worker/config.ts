@@ -3,6 +3,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseGoDuration } from '../domain/go-duration.js';
+import { requireCodecKey } from '../security/codec.js';
 import { TASK_QUEUE } from '../workflows/definitions.js';
 
 export interface WorkerConfig {
@@ -66,17 +67,22 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
   const problems: string[] = [];
   const secretKey = key32('TIEM_SECRET_KEY', env.TIEM_SECRET_KEY, problems);
   if (!env.TIEM_SECRET_KEY) problems.push('TIEM_SECRET_KEY is required (32 bytes, base64): it encrypts passwords and keys in the metadata DB');
-  const codec = key32('TIEM_CODEC_KEY', env.TIEM_CODEC_KEY, problems);
+  const codec = requireCodecKey(env);
+  problems.push(...codec.problems);
   const backup = env.TIEM_BACKUP_STORAGE;
   if (!backup) problems.push('TIEM_BACKUP_STORAGE is required: s3://bucket/prefix?... or local:///shared/nfs/path reachable from every TiKV');
   else if (!/^(s3|local|gcs|azure):\/\//.test(backup)) problems.push(`TIEM_BACKUP_STORAGE must be a BR storage URI (s3://, local://, gcs://, azure://)`);
+  // The URI is stored with backup records, passed on BR's argv and kept in history: no credentials in it.
+  else if (/[?&](access-key|secret-access-key|session-token|sas-token|credentials-file|account-key)=/i.test(backup)) {
+    problems.push('TIEM_BACKUP_STORAGE must not carry credentials: give BR AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or an instance role) in the worker environment instead');
+  }
   const config: WorkerConfig = {
     temporalAddress: env.TEMPORAL_ADDRESS ?? 'localhost:7233',
     namespace: env.TEMPORAL_NAMESPACE ?? 'default',
     taskQueue: env.TIEM_TASK_QUEUE ?? TASK_QUEUE,
     metadataUrl: env.TIEM_METADATA_URL ?? `sqlite:${resolve('.tiem/metadata.sqlite')}`,
     secretKey: secretKey ?? Buffer.alloc(0),
-    codecKey: codec ? { keyId: env.TIEM_CODEC_KEY_ID ?? 'default', key: codec } : undefined,
+    codecKey: codec.codecKey,
     tiupBin: env.TIUP_BIN ?? 'tiup',
     tiupHome: env.TIUP_HOME ?? join(homedir(), '.tiup'),
     deployUser: env.TIEM_DEPLOY_USER ?? 'tidb',

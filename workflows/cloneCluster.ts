@@ -51,9 +51,6 @@ import {
 import { check, describe, errorCodeOf, finalFailure, tiemSummary } from './failures.js';
 import { Saga } from './saga.js';
 
-/** GC life time held on the source while the backup and changefeed need history (TiEM's value). */
-const CLONE_GC_LIFE_TIME = '720h';
-
 export async function cloneCluster(input: CloneClusterInput): Promise<CloneResult> {
   const { workflowId } = workflowInfo();
   if (!input || typeof input !== 'object') throw ApplicationFailure.nonRetryable('workflow input must be {"request": {…}}', 'MARSHAL_ERROR');
@@ -148,8 +145,9 @@ export async function cloneCluster(input: CloneClusterInput): Promise<CloneResul
     await step('modifySourceClusterGCTime', async () => {
       gcOriginal ??= await short.readSourceClusterGCTime({ sourceClusterId });
       saga.add('modifySourceClusterGCTime', () => recoverSourceGc(undo));
-      await short.modifySourceClusterGCTime({ sourceClusterId, gcLifeTime: CLONE_GC_LIFE_TIME });
-      return [`tidb_gc_life_time ${gcOriginal} → ${CLONE_GC_LIFE_TIME}`];
+      // '' → the worker's configured clone value (TiEM: 720h); never shortens a longer one.
+      const held = await short.modifySourceClusterGCTime({ sourceClusterId, gcLifeTime: '' });
+      return [`tidb_gc_life_time ${gcOriginal} → ${held}`];
     });
     const backupId = uuid4();
     backup = await step(
@@ -203,22 +201,22 @@ export async function cloneCluster(input: CloneClusterInput): Promise<CloneResul
     );
   };
 
-  // Registered before startMaintenance; both are safe when nothing was created (holder-checked),
-  // and separate so a failing status update cannot keep the locks.
+  // Registered before startMaintenance: safe when nothing was created (holder-checked).
   saga.add('startMaintenance', async () => {
     await undo.endMaintenance({ holder, clusterIds: [sourceClusterId, targetClusterId] });
     return ['maintenance held by this clone released'];
   }, 'endMaintenance');
-  saga.add('startMaintenance', async () => {
-    await undo.setClusterFailure({ targetClusterId });
-    return ['target status Failure'];
-  }, 'setClusterFailure');
   let admitted: Awaited<ReturnType<typeof short.startMaintenance>>;
   try {
     admitted = await step('startMaintenance', () => short.startMaintenance({ holder, targetClusterId, request: publicRequest }), (a) => [
       `source ${a.source.id} BeingCloned, target ${a.target.id} (${a.target.name}) Cloning`,
     ]);
     admission = { accepted: true, clusterId: targetClusterId, workflowId };
+    // Only now is the target row ours: a refused admission must not touch a cluster it names.
+    saga.add('startMaintenance', async () => {
+      await undo.setClusterFailure({ targetClusterId });
+      return ['target status Failure'];
+    }, 'setClusterFailure');
 
     // Hosts of a deployed target are released only once TiUP destroyed it.
     saga.add('prepareResource', async () =>
@@ -265,12 +263,14 @@ export async function cloneCluster(input: CloneClusterInput): Promise<CloneResul
       });
     }
 
-    // The clone is complete: a cancellation arriving now must not undo it.
+    // The clone is complete: neither a cancellation nor a failing bookkeeping step may undo it, and
+    // the end steps get the patient retry policy of cleanup.
+    saga.disarm();
     await CancellationScope.nonCancellable(() =>
       step('end', async () => {
-        await recoverSourceGc();
-        await short.persistCluster({ targetClusterId });
-        await short.endMaintenance({ holder, clusterIds: [sourceClusterId, targetClusterId] });
+        await recoverSourceGc(undo);
+        await undo.persistCluster({ targetClusterId });
+        await undo.endMaintenance({ holder, clusterIds: [sourceClusterId, targetClusterId] });
         try {
           await startChild(buildLogConfig, {
             workflowId: workflowIds.buildLogConfig(targetClusterId),

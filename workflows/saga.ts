@@ -19,6 +19,11 @@ export class Saga {
     if (!this.undos.some((u) => u.id === id)) this.undos.push({ id, node, fn });
   }
 
+  /** The forward work is complete: nothing is to be undone any more. */
+  disarm(): void {
+    this.undos.length = 0;
+  }
+
   /** Call inside CancellationScope.nonCancellable. Returns the cleanup errors. */
   async compensate(): Promise<string[]> {
     const errors: string[] = [];

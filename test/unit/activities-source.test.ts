@@ -163,6 +163,21 @@ describe('restoreFromSrcCluster', () => {
     expect(restoreFull).toHaveBeenCalledTimes(1);
   });
 
+  it('a retry after BR finished but the TSO read failed does not run BR again', async () => {
+    const fakes = makeDeps();
+    await addSource(fakes);
+    addTarget(fakes);
+    const acts = createActivities(fakes);
+    await mockEnv().run(acts.backupSourceCluster, { sourceClusterId: 'src-cluster', backupId: 'b1' });
+    const restoreFull = jest.spyOn(fakes.br, 'restoreFull');
+    fakes.sql.unreachable.add('127.0.2.11:10000');
+    await expect(mockEnv().run(acts.restoreFromSrcCluster, { targetClusterId: 'tgt-cluster', backupId: 'b1' })).rejects.toMatchObject({ type: 'CONNECT_TIDB_ERROR' });
+    fakes.sql.unreachable.clear();
+    const retried = await mockEnv().run(acts.restoreFromSrcCluster, { targetClusterId: 'tgt-cluster', backupId: 'b1' });
+    expect(retried.restoredTs).toMatch(/^\d+$/);
+    expect(restoreFull).toHaveBeenCalledTimes(1);
+  });
+
   it('fails with BACKUP_RECORD_QUERY_FAILED when the record is missing', async () => {
     const fakes = makeDeps();
     addTarget(fakes);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { runTool, ToolTimeoutError } from '../../adapters/process.js';
+import { runTool, toolEnvironment, ToolTimeoutError } from '../../adapters/process.js';
 import { ToolError } from '../../adapters/types.js';
 
 const tool = (name: string) => fileURLToPath(new URL(`../fixtures/fake-tools/${name}`, import.meta.url));
@@ -142,5 +142,12 @@ describe('runTool', () => {
     expect(err).toBeInstanceOf(ToolError);
     expect(err.message).toMatch(/timed out after 1500 ms/);
     expect(alive(grandchild)).toBe(false);
+  });
+});
+
+describe('tool environment', () => {
+  test("tools inherit the system basics and storage credentials, never the worker's keys", () => {
+    const env = toolEnvironment({ PATH: '/bin', HOME: '/root', AWS_ACCESS_KEY_ID: 'ak', TIUP_HOME: '/t', TIEM_SECRET_KEY: 's', TIEM_CODEC_KEY: 'c', TIEM_API_TOKENS: 't' });
+    expect(env).toEqual({ PATH: '/bin', HOME: '/root', AWS_ACCESS_KEY_ID: 'ak', TIUP_HOME: '/t' });
   });
 });

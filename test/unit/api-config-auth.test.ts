@@ -8,7 +8,8 @@ const token = 'a-long-enough-token-123456';
 
 describe('loadApiConfig', () => {
   test('defaults and parsing', () => {
-    const c = loadApiConfig({ TIEM_SECRET_KEY: key, TIEM_API_TOKENS: ` ${token} , second-token-abcdefgh ,` });
+    const c = loadApiConfig({ TIEM_SECRET_KEY: key, TIEM_API_TOKENS: ` ${token} , second-token-abcdefgh ,`, TIEM_ALLOW_PLAINTEXT_PAYLOADS: '1' });
+    expect(() => loadApiConfig({ TIEM_SECRET_KEY: key, TIEM_API_TOKENS: token })).toThrow(/TIEM_CODEC_KEY is required/);
     expect(c).toMatchObject({ temporalAddress: 'localhost:7233', namespace: 'default', taskQueue: 'tiem-clone', port: 4100, host: '127.0.0.1', tokens: [token, 'second-token-abcdefgh'] });
     expect(c.codecKey).toBeUndefined();
     expect(c.secretKey.length).toBe(32);

@@ -450,11 +450,13 @@ describe('openMetadataStore', () => {
 });
 
 describe('restore records', () => {
-  test('insert if absent: the first finished restore wins', async () => {
-    const r = { clusterId: 'c1', backupId: 'b1', backupTso: '1', restoredTso: '2', size: 10, finishedAt: '2026-11-26T00:00:00.000Z' };
+  test("BR's outcome is kept from the first record; the restored TSO is filled in later", async () => {
+    const r = { clusterId: 'c1', backupId: 'b1', backupTso: '1', restoredTso: '', size: 10, finishedAt: '2026-11-26T00:00:00.000Z' };
     expect(await t.store.getRestoreRecord('c1', 'b1')).toBeUndefined();
     await t.store.recordRestore(r);
-    await t.store.recordRestore({ ...r, restoredTso: '3' });
+    await t.store.recordRestore({ ...r, size: 99 });
     expect(await t.store.getRestoreRecord('c1', 'b1')).toEqual(r);
+    await t.store.recordRestore({ ...r, size: 99, restoredTso: '2' });
+    expect(await t.store.getRestoreRecord('c1', 'b1')).toEqual({ ...r, restoredTso: '2' });
   });
 });

@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
@@ -46,5 +47,20 @@ describe('token-less codec server (embedded Web UI)', () => {
     const res = await fetch(`${base}/encode`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ payloads: [] });
+  });
+
+  it('refuses a request addressed to a non-loopback name (DNS rebinding) when there is no token', async () => {
+    const status = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = httpRequest(`${base}/encode`, { method: 'POST', headers: { Host: host, 'Content-Type': 'application/json' } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end('{}');
+      });
+    expect(await status('attacker.example:8234')).toBe(403);
+    expect(await status(new URL(base).host)).toBe(200);
+    expect(await status('localhost:8234')).toBe(200);
   });
 });

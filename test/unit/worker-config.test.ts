@@ -1,3 +1,4 @@
+import { loadApiConfig } from '../../api/config.js';
 import { loadWorkerConfig, ConfigError } from '../../worker/config.js';
 
 const key = Buffer.alloc(32, 7).toString('base64');
@@ -12,7 +13,7 @@ test('every problem is reported at once, without echoing secrets', () => {
   expect(err).toBeInstanceOf(ConfigError);
   const problems = (err as ConfigError).problems.join('\n');
   expect(problems).toMatch(/TIEM_SECRET_KEY is required/);
-  expect(problems).toMatch(/TIEM_CODEC_KEY must be 32 bytes/);
+  expect(problems).toMatch(/TIEM_CODEC_KEY must decode to 32 bytes/);
   expect(problems).toMatch(/TIEM_BACKUP_STORAGE is required/);
   expect(problems).toMatch(/TIEM_SHUTDOWN_GRACE must be more than 0/);
   expect(problems).toMatch(/TIEM_POLL_INTERVAL must be a duration/);
@@ -20,7 +21,7 @@ test('every problem is reported at once, without echoing secrets', () => {
 });
 
 test('defaults and parsed values', () => {
-  const c = loadWorkerConfig({ TIEM_SECRET_KEY: key, TIEM_BACKUP_STORAGE: 's3://b/p/', TIEM_HEALTH_TIMEOUT: '90s' });
+  const c = loadWorkerConfig({ TIEM_SECRET_KEY: key, TIEM_BACKUP_STORAGE: 's3://b/p/', TIEM_HEALTH_TIMEOUT: '90s', TIEM_ALLOW_PLAINTEXT_PAYLOADS: '1' });
   expect(c.temporalAddress).toBe('localhost:7233');
   expect(c.taskQueue).toBe('tiem-clone');
   expect(c.backupStorageBase).toBe('s3://b/p');
@@ -28,4 +29,16 @@ test('defaults and parsed values', () => {
   expect(c.shutdownGraceMs).toBe(30_000);
   expect(c.codecKey).toBeUndefined();
   expect(c.secretKey.length).toBe(32);
+});
+
+test('the codec key is required unless plaintext payloads are explicitly allowed; its id defaults like the API and clients', () => {
+  expect(() => loadWorkerConfig({ TIEM_SECRET_KEY: key, TIEM_BACKUP_STORAGE: 's3://b/p' })).toThrow(/TIEM_CODEC_KEY is required/);
+  const c = loadWorkerConfig({ TIEM_SECRET_KEY: key, TIEM_BACKUP_STORAGE: 's3://b/p', TIEM_CODEC_KEY: key });
+  expect(c.codecKey?.keyId).toBe(loadApiConfig({ TIEM_SECRET_KEY: key, TIEM_CODEC_KEY: key, TIEM_API_TOKENS: 'a-token-of-16-chars-or-more' }).codecKey?.keyId);
+});
+
+test('credentials in the backup storage URI are refused', () => {
+  expect(() =>
+    loadWorkerConfig({ TIEM_SECRET_KEY: key, TIEM_CODEC_KEY: key, TIEM_BACKUP_STORAGE: 's3://b/p?access-key=AK&secret-access-key=SK' }),
+  ).toThrow(/must not carry credentials/);
 });

@@ -230,6 +230,23 @@ describe('compensation', () => {
     expect(r.indexOf('destroyCluster')).toBeLessThan(r.indexOf('endMaintenance'));
   });
 
+  test('a failure in the end step does not undo a finished clone', async () => {
+    const r = await runClone('CDCSync', { failAt: 'endMaintenance' });
+    expect(failureOf(r.error)).toBeInstanceOf(ApplicationFailure);
+    for (const undoStep of ['removeChangefeed', 'setClusterFailure', 'revertResourceAfterFailure', 'destroyCluster']) {
+      expect(r.called(undoStep)).toBe(false);
+    }
+    expect(r.progress.nodes.find((x) => x.name === 'syncIncrData')!.status).toBe('done');
+    expect(r.progress.nodes.find((x) => x.name === 'end')!.status).toBe('failed');
+  });
+
+  test('a refused admission does not touch the cluster it names', async () => {
+    const r = await runClone('Snapshot', { failAt: 'startMaintenance', failType: 'CLUSTER_MAINTENANCE_CONFLICT' });
+    expect((failureOf(r.error) as ApplicationFailure).type).toBe('CLUSTER_MAINTENANCE_CONFLICT');
+    expect(r.called('setClusterFailure')).toBe(false);
+    expect(r.names()).toEqual(['startMaintenance', 'endMaintenance']);
+  });
+
   test('a failing cleanup step does not stop the others and is reported', async () => {
     const r = await runClone('Snapshot', { failAt: ['backup', 'revertResourceAfterFailure'] });
     const f = failureOf(r.error) as ApplicationFailure;
