@@ -12,6 +12,7 @@ COPY metadata metadata
 COPY security security
 COPY worker worker
 COPY client client
+COPY api api
 COPY bin bin
 USER node
 CMD ["node", "--import", "tsx", "worker/main.ts"]
