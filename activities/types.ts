@@ -1,7 +1,7 @@
 // The contract between the clone workflows and their activities. Workflows proxy these
 // signatures; `createActivities(deps)` (activities/index.ts) implements them. Activity names are
 // TiEM's node names (seed workflow table) plus the new steps of spec §5.1.
-import type { BrProgress, CloneClusterRequest, ClusterInstance, CloneStrategy, CpuArchitecture } from '../domain/types.js';
+import type { BrProgress, CloneClusterRequest, TakeoverClusterRequest, ClusterInstance, CloneStrategy } from '../domain/types.js';
 import type { ClusterParameter, NewCluster } from '../metadata/types.js';
 
 /** The request without its secret: what activities other than the account steps receive. */
@@ -115,17 +115,8 @@ export interface CloneActivities {
   collectLogConfig(a: { clusterId: string }): Promise<void>;
 }
 
-/** What TiEM's takeover registers (api/types.ts TakeoverRequestBody, repeated to keep activities free of API types). */
-export interface TakeoverInput {
-  clusterName: string; // the TiUP cluster name
-  dbUser?: 'root';
-  dbPassword: string;
-  region: string;
-  cpuArchitecture?: CpuArchitecture;
-  copies?: number;
-  tags?: string[];
-  vendor?: string;
-}
+/** What TiEM's takeover registers (the body of POST /api/v1/clusters/takeover). */
+export type TakeoverInput = TakeoverClusterRequest;
 
 /** Cluster life cycle beyond the clone: TiEM's delete and takeover flows (deleteCluster, takeoverCluster workflows). */
 export interface ClusterActivities {

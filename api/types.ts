@@ -1,6 +1,6 @@
 // The HTTP API's wire types (TiEM-compatible where TiEM had the endpoint). Shared by the API
 // server (api/) and its client (client/api-client.ts). Every response is TiEM's envelope.
-import type { CloneClusterRequest, CloneProgress, CpuArchitecture } from '../domain/types.js';
+import type { CloneClusterRequest, CloneProgress, CpuArchitecture, TakeoverClusterRequest } from '../domain/types.js';
 
 /**
  * `{"code":0,"message":"OK","data":…}`; errors `{"code":<TiEM code>,"message":"…","data":{}}` with the HTTP status of spec §3.
@@ -112,18 +112,7 @@ export interface ClusterFlowData {
 // DELETE /api/v1/clusters/{id}?force=true|false → Envelope<{ workFlowId, clusterId }>; 409 (20114) while under maintenance unless force
 
 // POST /api/v1/clusters/takeover → Envelope<{ clusterId, workFlowId }>
-export interface TakeoverRequestBody {
-  /** The TiUP cluster name on the control host. */
-  clusterName: string;
-  /** Root credentials of the cluster (checked over SQL, stored encrypted). */
-  dbUser?: 'root';
-  dbPassword: string;
-  region: string;
-  cpuArchitecture?: CpuArchitecture;
-  copies?: number;
-  tags?: string[];
-  vendor?: string;
-}
+export type TakeoverRequestBody = TakeoverClusterRequest;
 
 // POST /api/v1/resources/hosts → Envelope<HostsImportData> (hosts already known by IP keep their id); GET /api/v1/resources/hosts → Envelope<HostListData>
 export interface HostBody {

@@ -53,6 +53,20 @@ export interface CloneClusterRequest {
   requestId?: string;
 }
 
+/** Body of POST /api/v1/clusters/takeover: register a cluster TiUP already manages. */
+export interface TakeoverClusterRequest {
+  /** The TiUP cluster name on the control host. */
+  clusterName: string;
+  /** Root credentials of the cluster (checked over SQL, stored encrypted). */
+  dbUser?: 'root';
+  dbPassword: string;
+  region: string;
+  cpuArchitecture?: CpuArchitecture;
+  copies?: number;
+  tags?: string[];
+  vendor?: string;
+}
+
 /** Options that are ours, not TiEM's. */
 export interface CloneOptions {
   /** On a failure after deploy started: destroy the target with TiUP and release its hosts. */

@@ -14,10 +14,8 @@
 //   modifySourceClusterGCTime → recoverSourceClusterGCTime | deployCluster → keep (failAfterDeploy) or destroy
 //   syncIncrData → removeChangefeed
 import {
-  allHandlersFinished,
   ApplicationFailure,
   CancellationScope,
-  condition,
   log,
   ParentClosePolicy,
   executeChild,
@@ -36,19 +34,9 @@ import { CLONE_STRATEGIES, type CloneClusterInput, type CloneClusterRequest, typ
 import { validateCloneRequestShape } from '../domain/validation.js';
 import { short, tiup, undo, wait } from './activity-options.js';
 import { backupCluster, buildLogConfig, modifyParameters, restoreCluster } from './children.js';
-import {
-  admissionOutcomeQuery,
-  admissionUpdate,
-  type AdmissionOutcome,
-  TiemCloneStep,
-  TiemCloneStrategy,
-  TiemClusterId,
-  TiemSourceClusterId,
-  brProgressSignal,
-  progressQuery,
-  workflowIds,
-} from './definitions.js';
-import { check, describe, errorCodeOf, finalFailure, tiemSummary } from './failures.js';
+import { TiemCloneStrategy, TiemClusterId, TiemSourceClusterId, brProgressSignal, workflowIds } from './definitions.js';
+import { check, describe, errorCodeOf, finalFailure } from './failures.js';
+import { registerHandlers, stepRunner } from './handlers.js';
 import { Saga } from './saga.js';
 
 export async function cloneCluster(input: CloneClusterInput): Promise<CloneResult> {
@@ -65,24 +53,13 @@ export async function cloneCluster(input: CloneClusterInput): Promise<CloneResul
     targetClusterId,
     strategy: CLONE_STRATEGIES.includes(raw.cloneStrategy as CloneStrategy) ? (raw.cloneStrategy as CloneStrategy) : 'Snapshot',
   });
-  setHandler(progressQuery, () => progress.snapshot());
-  let admission: AdmissionOutcome | undefined;
-  setHandler(admissionUpdate, async () => {
-    await condition(() => admission !== undefined);
-    return admission!;
-  });
-  setHandler(admissionOutcomeQuery, () => admission ?? null);
-  /** Records a rejection for the admission update and lets its caller get the answer before we fail. */
-  async function reject(err: unknown): Promise<void> {
-    admission ??= { accepted: false, clusterId: targetClusterId, workflowId, ...tiemSummary(err) };
-    await condition(allHandlersFinished);
-  }
+  const admission = registerHandlers(progress, { clusterId: targetClusterId, workflowId });
   let request: CloneClusterRequest;
   try {
     request = check(() => validateCloneRequestShape(input.request));
   } catch (err) {
     progress.finish('Failed', { code: errorCodeOf(err), message: describe(err) });
-    await reject(err);
+    await admission.reject(err);
     throw err;
   }
   const { dbPassword, ...publicRequest } = request;
@@ -95,19 +72,7 @@ export async function cloneCluster(input: CloneClusterInput): Promise<CloneResul
     { key: TiemCloneStrategy, value: strategy },
   ]);
 
-  /** Runs one node: progress times and lines, the TiemCloneStep search attribute. */
-  async function step<T>(name: string, fn: () => Promise<T>, lines?: (r: T) => string[]): Promise<T> {
-    progress.start(name);
-    upsertSearchAttributes([{ key: TiemCloneStep, value: name }]);
-    try {
-      const r = await fn();
-      progress.done(name, lines ? lines(r) : Array.isArray(r) ? (r as string[]) : typeof r === 'string' ? [r] : []);
-      return r;
-    } catch (err) {
-      progress.fail(name, describe(err));
-      throw err;
-    }
-  }
+  const step = stepRunner(progress);
 
   const saga = new Saga(progress);
   let gcOriginal: string | undefined; // saved once, before the change; never overwritten by a retry
@@ -211,7 +176,7 @@ export async function cloneCluster(input: CloneClusterInput): Promise<CloneResul
     admitted = await step('startMaintenance', () => short.startMaintenance({ holder, targetClusterId, request: publicRequest }), (a) => [
       `source ${a.source.id} BeingCloned, target ${a.target.id} (${a.target.name}) Cloning`,
     ]);
-    admission = { accepted: true, clusterId: targetClusterId, workflowId };
+    admission.accept();
     // Only now is the target row ours: a refused admission must not touch a cluster it names.
     saga.add('startMaintenance', async () => {
       await undo.setClusterFailure({ targetClusterId });
@@ -289,7 +254,7 @@ export async function cloneCluster(input: CloneClusterInput): Promise<CloneResul
     const errors = await CancellationScope.nonCancellable(() => saga.compensate());
     const code = errorCodeOf(err);
     progress.finish(isCancellation(err) ? 'Canceled' : 'Failed', { code, message: describe(err) });
-    await CancellationScope.nonCancellable(() => reject(err));
+    await CancellationScope.nonCancellable(() => admission.reject(err));
     throw finalFailure(err, errors);
   }
 

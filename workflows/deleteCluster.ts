@@ -7,22 +7,20 @@
 // A failure after the lock clears it again (the cluster stays, with what is left of it) and fails.
 // The `admission` update answers once the lock is taken, so the API answers DELETE synchronously.
 import {
-  allHandlersFinished,
   ActivityCancellationType,
   ApplicationFailure,
   CancellationScope,
-  condition,
   isCancellation,
   proxyActivities,
-  setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { CloneActivities, ClusterActivities } from '../activities/types.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors.js';
 import { ProgressTracker } from '../domain/progress.js';
-import { admissionOutcomeQuery, admissionUpdate, type AdmissionOutcome, progressQuery, TiemCloneStep, TiemClusterId } from './definitions.js';
-import { describe, errorCodeOf, finalFailure, tiemSummary } from './failures.js';
+import { TiemClusterId } from './definitions.js';
+import { describe, errorCodeOf, finalFailure } from './failures.js';
+import { registerHandlers, stepRunner } from './handlers.js';
 
 export interface DeleteClusterInput {
   clusterId: string;
@@ -64,27 +62,9 @@ export async function deleteCluster(input: DeleteClusterInput): Promise<{ cluste
   const force = input?.force === true;
   // The clone's progress shape; `strategy` means nothing for a delete.
   const progress = new ProgressTracker({ workflowId, sourceClusterId: '', targetClusterId: clusterId, strategy: 'TopologyClone' }, DELETE_NODE_NAMES);
-  setHandler(progressQuery, () => progress.snapshot());
-  let admission: AdmissionOutcome | undefined;
-  setHandler(admissionUpdate, async () => {
-    await condition(() => admission !== undefined);
-    return admission!;
-  });
-  setHandler(admissionOutcomeQuery, () => admission ?? null);
+  const admission = registerHandlers(progress, { clusterId, workflowId });
   upsertSearchAttributes([{ key: TiemClusterId, value: clusterId }]);
-
-  async function step<T>(name: string, fn: () => Promise<T>, lines: (r: T) => string[] = (r) => (Array.isArray(r) ? r : typeof r === 'string' ? [r] : [])): Promise<T> {
-    progress.start(name);
-    upsertSearchAttributes([{ key: TiemCloneStep, value: name }]);
-    try {
-      const r = await fn();
-      progress.done(name, lines(r));
-      return r;
-    } catch (err) {
-      progress.fail(name, describe(err));
-      throw err;
-    }
-  }
+  const step = stepRunner(progress);
 
   try {
     if (!input || typeof input !== 'object' || typeof input.clusterId !== 'string' || !input.clusterId) {
@@ -100,12 +80,10 @@ export async function deleteCluster(input: DeleteClusterInput): Promise<{ cluste
     ]);
   } catch (err) {
     progress.finish('Failed', { code: errorCodeOf(err), message: describe(err) });
-    admission ??= { accepted: false, clusterId, workflowId, ...tiemSummary(err) };
-    // Let the admission caller get its answer before the workflow closes.
-    await condition(allHandlersFinished);
+    await admission.reject(err);
     throw finalFailure(err, []);
   }
-  admission = { accepted: true, clusterId, workflowId };
+  admission.accept();
 
   try {
     await step('removeChangefeeds', () => short.clearCDCLinks({ clusterId }));
