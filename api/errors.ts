@@ -16,6 +16,11 @@ export class ApiError extends Error {
     this.name = 'ApiError';
   }
 
+  /** Client side: the API could not be reached at all (connection refused, DNS, timeout). */
+  get unreachable(): boolean {
+    return this.httpStatus === 0;
+  }
+
   /** TiEM's message format "[<code>]<explanation>\t<detail>", with the status of spec §3 unless given. */
   static of(name: TiemErrorName, detail: string, httpStatus?: number): ApiError {
     const e = new TiemError(name, detail);

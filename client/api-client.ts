@@ -13,22 +13,10 @@ import type {
   WorkflowDetail,
   WorkflowSummary,
 } from '../api/types.js';
+import { ApiError } from '../api/errors.js';
 
 /** An error answered by the API (httpStatus > 0) or a transport failure (httpStatus 0: unreachable). */
-export class ApiError extends Error {
-  constructor(
-    readonly httpStatus: number,
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ApiError';
-  }
-  /** The API could not be reached at all (connection refused, DNS, timeout). */
-  get unreachable(): boolean {
-    return this.httpStatus === 0;
-  }
-}
+export { ApiError };
 
 export interface WorkflowFilter {
   sourceClusterId?: string;
