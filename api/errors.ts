@@ -3,6 +3,7 @@
 // are mapped to TiEM codes here, so no client ever sees fastify's default error body.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { TiemError, TiemErrorCode, type TiemErrorName } from '../domain/errors.js';
+import { MAX_BODY_BYTES } from '../domain/limits.js';
 import { httpStatusOf } from '../domain/validation.js';
 
 /** An answer with a TiEM code and an HTTP status; thrown by handlers, rendered by the error handler. */
@@ -51,9 +52,12 @@ interface SchemaIssue {
   message?: string;
 }
 
+/** Upper bounds are reported first: for an oversized array they are the answer, whatever its elements hold. */
+const BOUND_KEYWORDS = new Set(['maxItems', 'maxLength', 'maximum']);
+
 /** "/resourceParameters/instanceResource/0/count must be integer" → readable field path. */
 export function describeSchemaIssues(context: string | undefined, issues: readonly SchemaIssue[]): string {
-  const first = issues.find((i) => i.keyword !== 'anyOf') ?? issues[0];
+  const first = issues.find((i) => BOUND_KEYWORDS.has(i.keyword ?? '')) ?? issues.find((i) => i.keyword !== 'anyOf') ?? issues[0];
   if (!first) return `${context ?? 'request'} is invalid`;
   const path = (first.instancePath ?? '').replace(/^\//, '').replace(/\/(\d+)(?=\/|$)/g, '[$1]').replace(/\//g, '.');
   return `${path || context || 'request'} ${first.message ?? 'is invalid'}`.trim();
@@ -82,7 +86,7 @@ export function toApiError(err: unknown): ApiError {
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new ApiError(400, TiemErrorCode.MARSHAL_ERROR, `request body is not valid JSON: ${fe.message ?? ''}`.trim());
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new ApiError(413, TiemErrorCode.PARAMETER_INVALID, 'request body is too large');
+      return new ApiError(413, TiemErrorCode.PARAMETER_INVALID, `request body is too large: at most ${MAX_BODY_BYTES} bytes`);
   }
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     return new ApiError(fe.statusCode, TiemErrorCode.PARAMETER_INVALID, fe.message ?? 'bad request');

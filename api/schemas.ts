@@ -2,7 +2,10 @@
 // fastify to validate (requests) or serialize (responses), and by @fastify/swagger for the OpenAPI
 // document: there is no second, hand-written copy. api/types.ts holds the same shapes as TypeScript
 // interfaces for clients; the assertions at the end keep the two in step at compile time.
+// Every request string, array and number has an upper bound, from domain/limits.ts (the clone's
+// are checked again by domain/validation.ts, in the API and in the workflow).
 import { Type, type Static, type TSchema } from 'typebox';
+import * as L from '../domain/limits.js';
 import { CLONE_STRATEGIES, COMPONENT_TYPES, CPU_ARCHITECTURES } from '../domain/types.js';
 import type * as Wire from './types.js';
 
@@ -33,44 +36,64 @@ export const errorResponses = {
 
 // --- POST /api/v1/clusters/clone --------------------------------------------------------------
 
+const Tags = Type.Array(Type.String({ maxLength: L.MAX_TAG_LENGTH }), { maxItems: L.MAX_TAGS });
+
 const ResourcePlacement = Type.Object({
-  zoneCode: Type.String({ minLength: 1, description: '"<region>,<zone>"; only the text after the last comma is used (TiEM)' }),
-  specCode: Type.String({ pattern: '^[0-9]+C[0-9]+G$', description: '"<cpu>C<memory>G", e.g. 4C8G' }),
-  count: Type.Integer({ minimum: 1 }),
-  diskType: nullable(Type.String()),
-  diskCapacity: nullable(Type.Integer({ minimum: 0 })),
-  hostIp: nullable(Type.String({ description: 'pin the instances to this host' })),
-  diskId: nullable(Type.String({ description: 'pin the disk (requires hostIp)' })),
+  zoneCode: Type.String({ minLength: 1, maxLength: L.MAX_ZONE_CODE_LENGTH, description: '"<region>,<zone>"; only the text after the last comma is used (TiEM)' }),
+  specCode: Type.String({
+    pattern: '^[0-9]+C[0-9]+G$',
+    maxLength: L.MAX_SPEC_CODE_LENGTH,
+    description: `"<cpu>C<memory>G", e.g. 4C8G; at most ${L.MAX_CPU_CORES} cores and ${L.MAX_MEMORY_GB} GB`,
+  }),
+  count: Type.Integer({ minimum: 1, maximum: L.MAX_COUNT_PER_PLACEMENT }),
+  diskType: nullable(Type.String({ maxLength: L.MAX_LABEL_LENGTH })),
+  diskCapacity: nullable(Type.Integer({ minimum: 0, maximum: L.MAX_DISK_CAPACITY_GB, description: 'GB' })),
+  hostIp: nullable(Type.String({ maxLength: L.MAX_IP_LENGTH, description: 'pin the instances to this host' })),
+  diskId: nullable(Type.String({ maxLength: L.MAX_ID_LENGTH, description: 'pin the disk (requires hostIp)' })),
 });
 
 const InstanceResource = Type.Object({
   componentType: Type.Enum([...COMPONENT_TYPES]),
-  totalNodeCount: nullable(Type.Number({ description: 'accepted and ignored, as in TiEM' })),
-  resource: nullable(Type.Array(ResourcePlacement)),
+  totalNodeCount: nullable(Type.Number({ maximum: L.MAX_TOTAL_INSTANCES, description: 'accepted and ignored, as in TiEM' })),
+  resource: nullable(Type.Array(ResourcePlacement, { maxItems: L.MAX_PLACEMENTS })),
 });
 
 export const CloneRequestBody = Type.Object(
   {
-    sourceClusterId: Type.String({ minLength: 4, maxLength: 64 }),
+    sourceClusterId: Type.String({ minLength: L.MIN_ID_LENGTH, maxLength: L.MAX_ID_LENGTH }),
     cloneStrategy: Type.Enum([...CLONE_STRATEGIES], { description: 'other values are rejected (TiEM treated them as Snapshot)' }),
-    clusterName: Type.String({ minLength: 4, maxLength: 64, description: 'unique among non-deleted clusters (20101)' }),
-    dbPassword: Type.String({ minLength: 8, maxLength: 32, writeOnly: true, description: "the target's root password" }),
-    clusterVersion: Type.String({ pattern: '^v[0-9]+\\.[0-9]+\\.[0-9]+$', description: '≥ the source version and restorable by BR (21301)' }),
-    region: Type.String({ minLength: 1, maxLength: 32 }),
+    clusterName: Type.String({ minLength: L.MIN_ID_LENGTH, maxLength: L.MAX_ID_LENGTH, description: 'unique among non-deleted clusters (20101)' }),
+    dbPassword: Type.String({ minLength: L.MIN_PASSWORD_LENGTH, maxLength: L.MAX_PASSWORD_LENGTH, writeOnly: true, description: "the target's root password" }),
+    clusterVersion: Type.String({
+      pattern: '^v[0-9]+\\.[0-9]+\\.[0-9]+$',
+      maxLength: L.MAX_LABEL_LENGTH,
+      description: '≥ the source version and restorable by BR (21301)',
+    }),
+    region: Type.String({ minLength: 1, maxLength: L.MAX_LABEL_LENGTH }),
     cpuArchitecture: Type.Enum([...CPU_ARCHITECTURES]),
     copies: nullable(Type.Enum([0, 1, 3, 5, 7], { description: "0 or absent: the source's" })),
-    parameterGroupID: nullable(Type.String()),
-    tags: nullable(Type.Array(Type.String())),
+    parameterGroupID: nullable(Type.String({ maxLength: L.MAX_ID_LENGTH })),
+    tags: nullable(Tags),
     tls: nullable(Type.Boolean()),
     exclusive: nullable(Type.Boolean()),
-    vendor: nullable(Type.String()),
+    vendor: nullable(Type.String({ maxLength: L.MAX_LABEL_LENGTH })),
     resourceParameters: Type.Object({
-      requestResourceMode: nullable(Type.String({ description: 'accepted and ignored, as in TiEM' })),
-      instanceResource: Type.Array(InstanceResource, { minItems: 1, description: 'at least one PD, one TiDB and one TiKV' }),
+      requestResourceMode: nullable(Type.String({ maxLength: L.MAX_LABEL_LENGTH, description: 'accepted and ignored, as in TiEM' })),
+      instanceResource: Type.Array(InstanceResource, {
+        minItems: 1,
+        maxItems: L.MAX_INSTANCE_RESOURCES,
+        description: `at least one PD, one TiDB and one TiKV; at most ${L.MAX_TOTAL_INSTANCES} instances over all placements`,
+      }),
     }),
-    dbUser: nullable(Type.String({ maxLength: 32, description: 'accepted and ignored (root is always used)' })),
-    clusterType: nullable(Type.String({ description: 'accepted and ignored (the target has the source type)' })),
-    requestId: nullable(Type.String({ pattern: '^[A-Za-z0-9._:-]{1,128}$', description: 'ours: idempotency key; the same requestId returns the same clone' })),
+    dbUser: nullable(Type.String({ maxLength: L.MAX_LABEL_LENGTH, description: 'accepted and ignored (root is always used)' })),
+    clusterType: nullable(Type.String({ maxLength: L.MAX_LABEL_LENGTH, description: 'accepted and ignored (the target has the source type)' })),
+    requestId: nullable(
+      Type.String({
+        pattern: `^[A-Za-z0-9._:-]{1,${L.MAX_REQUEST_ID_LENGTH}}$`,
+        maxLength: L.MAX_REQUEST_ID_LENGTH,
+        description: 'ours: idempotency key; the same requestId returns the same clone',
+      }),
+    ),
     destroyOnFailure: nullable(Type.Boolean({ description: 'ours: on a failure after deploy, destroy the target instead of keeping it' })),
   },
   { description: "TiEM's CloneClusterReq (unknown fields are ignored)" },
@@ -89,7 +112,7 @@ const BrProgress = Type.Object({
   speedBytesPerSec: Type.Optional(Type.Number()),
 });
 
-const NodeStatus = Type.Enum(['pending', 'running', 'done', 'skipped', 'failed', 'compensated']);
+const NodeStatus = Type.Enum(['pending', 'running', 'done', 'skipped', 'failed', 'compensating', 'compensated']);
 
 export const CloneProgress = Type.Object(
   {
@@ -106,6 +129,7 @@ export const CloneProgress = Type.Object(
         endTime: Type.Optional(Type.String()),
         result: Type.Array(Type.String()),
         br: Type.Optional(BrProgress),
+        lastError: Type.Optional(Type.String({ description: 'while compensating: the last error; the undo is retried until it succeeds' })),
       }),
     ),
     compensationErrors: Type.Array(Type.String()),
@@ -171,8 +195,8 @@ export const WorkflowListResponse = envelope(Type.Array(Type.Ref('WorkflowSummar
 const SEARCH_VALUE = '^[A-Za-z0-9._:-]+$';
 
 export const WorkflowListQuery = Type.Object({
-  sourceClusterId: Type.Optional(Type.String({ pattern: SEARCH_VALUE, maxLength: 64 })),
-  clusterId: Type.Optional(Type.String({ pattern: SEARCH_VALUE, maxLength: 64 })),
+  sourceClusterId: Type.Optional(Type.String({ pattern: SEARCH_VALUE, maxLength: L.MAX_ID_LENGTH })),
+  clusterId: Type.Optional(Type.String({ pattern: SEARCH_VALUE, maxLength: L.MAX_ID_LENGTH })),
   strategy: Type.Optional(Type.Enum([...CLONE_STRATEGIES])),
   status: Type.Optional(Type.Enum(['Processing', 'Finished', 'Error', 'Canceled', 'Terminated', 'TimedOut'])),
   pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
@@ -223,7 +247,7 @@ export const ClusterDetail = Type.Object({ ...clusterInfoFields, instances: Type
 
 export const ClusterListResponse = envelope(Type.Array(Type.Ref('ClusterInfo')), 'ClusterListResponse');
 export const ClusterDetailResponse = envelope(Type.Ref('ClusterDetail'), 'ClusterDetailResponse');
-export const ClusterIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+export const ClusterIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: L.MAX_ID_LENGTH }) });
 export const ClusterDeleteQuery = Type.Object({
   force: Type.Optional(Type.Boolean({ default: false, description: 'delete even while the cluster is under maintenance' })),
 });
@@ -234,14 +258,14 @@ export const ClusterFlowResponse = envelope(
 
 export const TakeoverRequestBody = Type.Object(
   {
-    clusterName: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$', description: 'the TiUP cluster name on the control host' }),
+    clusterName: Type.String({ minLength: 1, maxLength: L.MAX_ID_LENGTH, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$', description: 'the TiUP cluster name on the control host' }),
     dbUser: Type.Optional(Type.Literal('root')),
-    dbPassword: Type.String({ minLength: 1, maxLength: 128, writeOnly: true, description: 'root password (checked over SQL, stored encrypted)' }),
-    region: Type.String({ minLength: 1, maxLength: 32 }),
+    dbPassword: Type.String({ minLength: 1, maxLength: L.MAX_TAKEOVER_PASSWORD_LENGTH, writeOnly: true, description: 'root password (checked over SQL, stored encrypted)' }),
+    region: Type.String({ minLength: 1, maxLength: L.MAX_LABEL_LENGTH }),
     cpuArchitecture: Type.Optional(Type.Enum([...CPU_ARCHITECTURES])),
     copies: Type.Optional(Type.Enum([1, 3, 5, 7])),
-    tags: Type.Optional(Type.Array(Type.String())),
-    vendor: Type.Optional(Type.String()),
+    tags: Type.Optional(Tags),
+    vendor: Type.Optional(Type.String({ maxLength: L.MAX_LABEL_LENGTH })),
   },
   { description: 'register an existing TiUP-managed cluster' },
 );
@@ -249,27 +273,27 @@ export const TakeoverRequestBody = Type.Object(
 // --- resources --------------------------------------------------------------------------------
 
 const diskFields = {
-  name: Type.String({ minLength: 1 }),
-  path: Type.String({ minLength: 1, pattern: '^/' }),
-  capacity: Type.Integer({ minimum: 1, description: 'GB' }),
+  name: Type.String({ minLength: 1, maxLength: L.MAX_ID_LENGTH }),
+  path: Type.String({ minLength: 1, maxLength: L.MAX_PATH_LENGTH, pattern: '^/' }),
+  capacity: Type.Integer({ minimum: 1, maximum: L.MAX_DISK_CAPACITY_GB, description: 'GB' }),
   type: Type.Enum(['SSD', 'NVMeSSD', 'SATA']),
 };
 
 const hostFields = {
-  ip: Type.String({ format: 'ipv4' }),
-  hostName: Type.Optional(Type.String()),
-  region: Type.String({ minLength: 1, maxLength: 32 }),
-  zone: Type.String({ minLength: 1, maxLength: 32 }),
-  rack: Type.String({ maxLength: 32 }),
+  ip: Type.String({ format: 'ipv4', maxLength: L.MAX_IP_LENGTH }),
+  hostName: Type.Optional(Type.String({ maxLength: L.MAX_HOST_NAME_LENGTH })),
+  region: Type.String({ minLength: 1, maxLength: L.MAX_LABEL_LENGTH }),
+  zone: Type.String({ minLength: 1, maxLength: L.MAX_LABEL_LENGTH }),
+  rack: Type.String({ maxLength: L.MAX_LABEL_LENGTH }),
   arch: Type.Enum([...CPU_ARCHITECTURES]),
-  cpuCores: Type.Integer({ minimum: 1 }),
-  memory: Type.Integer({ minimum: 1, description: 'GB' }),
+  cpuCores: Type.Integer({ minimum: 1, maximum: L.MAX_CPU_CORES }),
+  memory: Type.Integer({ minimum: 1, maximum: L.MAX_MEMORY_GB, description: 'GB' }),
   reserved: Type.Optional(Type.Boolean({ description: 'never allocated to clone targets (e.g. hosts of imported clusters)' })),
 };
 
-export const HostBody = Type.Object({ ...hostFields, disks: Type.Array(Type.Object(diskFields), { minItems: 1 }) });
+export const HostBody = Type.Object({ ...hostFields, disks: Type.Array(Type.Object(diskFields), { minItems: 1, maxItems: L.MAX_DISKS_PER_HOST }) });
 
-export const HostsImportBody = Type.Object({ hosts: Type.Array(HostBody, { minItems: 1, maxItems: 1000 }) });
+export const HostsImportBody = Type.Object({ hosts: Type.Array(HostBody, { minItems: 1, maxItems: L.MAX_HOSTS_PER_IMPORT }) });
 export const HostsImportResponse = envelope(Type.Object({ hostIds: Type.Array(Type.String()) }), 'HostsImportResponse');
 
 export const HostInfo = Type.Object(

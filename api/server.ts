@@ -5,6 +5,7 @@ import swagger from '@fastify/swagger';
 import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { MAX_BODY_BYTES } from '../domain/limits.js';
 import type { MetadataStore } from '../metadata/types.js';
 import { TASK_QUEUE } from '../workflows/definitions.js';
 import { TokenVerifier } from './auth.js';
@@ -39,6 +40,8 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
   const app = Fastify({
     logger: deps.logger ? { level: 'info', redact: LOG_REDACT, ...(deps.logStream ? { stream: deps.logStream } : {}) } : false,
     routerOptions: { ignoreTrailingSlash: true },
+    // stated, not left to fastify's default: errors.ts names it in the 413 answer
+    bodyLimit: MAX_BODY_BYTES,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(TypeBoxValidatorCompiler);

@@ -3,8 +3,30 @@
 //
 // Error choice, as TiEM's gin binder: a body or field of the wrong JSON type is MARSHAL_ERROR
 // (10004); a well-typed value breaking a rule is PARAMETER_INVALID (10001). Both are HTTP 400.
+// Every count, array and string has an upper bound (domain/limits.ts), checked before the value is
+// used: array sizes before any element is looked at.
 
 import { TiemError } from './errors.js';
+import {
+  MAX_COUNT_PER_PLACEMENT,
+  MAX_CPU_CORES,
+  MAX_DISK_CAPACITY_GB,
+  MAX_ID_LENGTH,
+  MAX_INSTANCE_RESOURCES,
+  MAX_IP_LENGTH,
+  MAX_LABEL_LENGTH,
+  MAX_MEMORY_GB,
+  MAX_PASSWORD_LENGTH,
+  MAX_PLACEMENTS,
+  MAX_REQUEST_ID_LENGTH,
+  MAX_SPEC_CODE_LENGTH,
+  MAX_TAG_LENGTH,
+  MAX_TAGS,
+  MAX_TOTAL_INSTANCES,
+  MAX_ZONE_CODE_LENGTH,
+  MIN_ID_LENGTH,
+  MIN_PASSWORD_LENGTH,
+} from './limits.js';
 import {
   CLONE_STRATEGIES,
   COMPONENT_TYPES,
@@ -29,7 +51,7 @@ export const VALID_COPIES = [1, 3, 5, 7] as const;
 export const REQUIRED_COMPONENTS: ComponentType[] = ['PD', 'TiDB', 'TiKV'];
 
 const SPEC_CODE = /^(\d+)C(\d+)G$/;
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const REQUEST_ID = new RegExp(`^[A-Za-z0-9._:-]{1,${MAX_REQUEST_ID_LENGTH}}$`);
 
 type Json = Record<string, unknown>;
 
@@ -40,9 +62,27 @@ function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Go's validator counts runes, not UTF-16 units. */
+/** Go's validator counts runes, not UTF-16 units. Counted in place: the string may be huge. */
 function runeLength(s: string): number {
-  return [...s].length;
+  let n = 0;
+  for (let i = 0; i < s.length; i++, n++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) i++;
+    }
+  }
+  return n;
+}
+
+/** More than `max` runes. A rune is 1 or 2 UTF-16 units, so most strings are judged by length alone. */
+function tooLong(s: string, max: number): boolean {
+  return s.length > max && (s.length > 2 * max || runeLength(s) > max);
+}
+
+/** A value quoted in a message, cut short: a refused value may be as large as the body. */
+function shown(v: string): string {
+  return v.length > 64 ? `${v.slice(0, 64)}…` : v;
 }
 
 function optionalOfType<T>(obj: Json, field: string, type: 'string' | 'number' | 'boolean', path = field): T | undefined {
@@ -50,6 +90,16 @@ function optionalOfType<T>(obj: Json, field: string, type: 'string' | 'number' |
   if (v === undefined || v === null) return undefined;
   if (typeof v !== type) throw marshal(`${path} must be a ${type}`);
   return v as T;
+}
+
+function optionalString(obj: Json, field: string, max: number, path = field): string | undefined {
+  const v = optionalOfType<string>(obj, field, 'string', path);
+  if (v !== undefined && tooLong(v, max)) throw invalid(`${path} must be at most ${max} characters`);
+  return v;
+}
+
+function atMost(path: string, value: number, max: number, unit = ''): void {
+  if (value > max) throw invalid(`${path} must be at most ${max}${unit}, got ${value}`);
 }
 
 function requiredString(obj: Json, field: string, min: number, max: number): string {
@@ -62,7 +112,7 @@ function requiredString(obj: Json, field: string, min: number, max: number): str
 
 function oneOf<T extends string>(field: string, value: string, allowed: readonly T[]): T {
   if (!(allowed as readonly string[]).includes(value)) {
-    throw invalid(`${field} "${value}" is invalid, allowed values: ${allowed.join(', ')}`);
+    throw invalid(`${field} "${shown(value)}" is invalid, allowed values: ${allowed.join(', ')}`);
   }
   return value as T;
 }
@@ -73,7 +123,7 @@ export function parseSpecCode(specCode: string): { cpuCores: number; memoryGb: n
   const cpuCores = m ? Number(m[1]) : 0;
   const memoryGb = m ? Number(m[2]) : 0;
   if (!m || cpuCores <= 0 || memoryGb <= 0) {
-    throw invalid(`specCode "${String(specCode)}" is invalid, expected <cpu>C<memory>G such as 4C8G`);
+    throw invalid(`specCode "${shown(String(specCode))}" is invalid, expected <cpu>C<memory>G such as 4C8G`);
   }
   return { cpuCores, memoryGb };
 }
@@ -85,22 +135,27 @@ export function zoneOf(zoneCode: string): string {
 
 function validatePlacement(raw: unknown, path: string): ResourcePlacement {
   if (!isObject(raw)) throw marshal(`${path} must be an object`);
-  const zoneCode = optionalOfType<string>(raw, 'zoneCode', 'string', `${path}.zoneCode`);
+  const zoneCode = optionalString(raw, 'zoneCode', MAX_ZONE_CODE_LENGTH, `${path}.zoneCode`);
   if (!zoneCode || zoneOf(zoneCode).trim() === '') throw invalid(`${path}.zoneCode is required`);
-  const specCode = optionalOfType<string>(raw, 'specCode', 'string', `${path}.specCode`);
+  const specCode = optionalString(raw, 'specCode', MAX_SPEC_CODE_LENGTH, `${path}.specCode`);
   if (!specCode) throw invalid(`${path}.specCode is required`);
-  parseSpecCode(specCode);
+  const spec = parseSpecCode(specCode);
+  atMost(`${path}.specCode CPU cores`, spec.cpuCores, MAX_CPU_CORES);
+  atMost(`${path}.specCode memory`, spec.memoryGb, MAX_MEMORY_GB, ' GB');
   const count = optionalOfType<number>(raw, 'count', 'number', `${path}.count`);
   if (count === undefined || !Number.isInteger(count) || count <= 0) {
     throw invalid(`${path}.count must be a positive integer`);
   }
-  const diskType = optionalOfType<string>(raw, 'diskType', 'string', `${path}.diskType`);
+  // prepareResource builds one object per instance
+  atMost(`${path}.count`, count, MAX_COUNT_PER_PLACEMENT);
+  const diskType = optionalString(raw, 'diskType', MAX_LABEL_LENGTH, `${path}.diskType`);
   const diskCapacity = optionalOfType<number>(raw, 'diskCapacity', 'number', `${path}.diskCapacity`);
   if (diskCapacity !== undefined && (!Number.isInteger(diskCapacity) || diskCapacity < 0)) {
     throw invalid(`${path}.diskCapacity must be a non-negative integer`);
   }
-  const hostIp = optionalOfType<string>(raw, 'hostIp', 'string', `${path}.hostIp`);
-  const diskId = optionalOfType<string>(raw, 'diskId', 'string', `${path}.diskId`);
+  if (diskCapacity !== undefined) atMost(`${path}.diskCapacity`, diskCapacity, MAX_DISK_CAPACITY_GB, ' GB');
+  const hostIp = optionalString(raw, 'hostIp', MAX_IP_LENGTH, `${path}.hostIp`);
+  const diskId = optionalString(raw, 'diskId', MAX_ID_LENGTH, `${path}.diskId`);
   // A disk can only be pinned on a pinned host (TiEM ignored it otherwise); say so instead.
   if (diskId && !hostIp) throw invalid(`${path}.diskId requires hostIp`);
   const p: ResourcePlacement = { zoneCode, specCode, count };
@@ -115,6 +170,16 @@ function validateInstanceResources(raw: unknown): InstanceResource[] {
   if (raw === undefined || raw === null) throw invalid('resourceParameters.instanceResource is required');
   if (!Array.isArray(raw)) throw marshal('resourceParameters.instanceResource must be an array');
   if (raw.length === 0) throw invalid('resourceParameters.instanceResource is empty: parameter is invalid!');
+  if (raw.length > MAX_INSTANCE_RESOURCES) {
+    throw invalid(`resourceParameters.instanceResource must have at most ${MAX_INSTANCE_RESOURCES} entries, got ${raw.length}`);
+  }
+  // every list size before any placement is looked at
+  raw.forEach((item, i) => {
+    const resources = isObject(item) ? item.resource : undefined;
+    if (Array.isArray(resources) && resources.length > MAX_PLACEMENTS) {
+      throw invalid(`instanceResource[${i}].resource must have at most ${MAX_PLACEMENTS} placements, got ${resources.length}`);
+    }
+  });
   const out: InstanceResource[] = raw.map((item, i) => {
     const path = `instanceResource[${i}]`;
     if (!isObject(item)) throw marshal(`${path} must be an object`);
@@ -122,6 +187,7 @@ function validateInstanceResources(raw: unknown): InstanceResource[] {
     if (!type) throw invalid(`${path}.componentType is required`);
     const componentType = oneOf(`${path}.componentType`, type, COMPONENT_TYPES);
     const totalNodeCount = optionalOfType<number>(item, 'totalNodeCount', 'number', `${path}.totalNodeCount`);
+    if (totalNodeCount !== undefined) atMost(`${path}.totalNodeCount`, totalNodeCount, MAX_TOTAL_INSTANCES);
     const resources = item.resource ?? [];
     if (!Array.isArray(resources)) throw marshal(`${path}.resource must be an array`);
     const r: InstanceResource = {
@@ -131,6 +197,10 @@ function validateInstanceResources(raw: unknown): InstanceResource[] {
     if (totalNodeCount !== undefined) r.totalNodeCount = totalNodeCount;
     return r;
   });
+  const total = out.reduce((sum, r) => sum + r.resource.reduce((s, p) => s + p.count, 0), 0);
+  if (total > MAX_TOTAL_INSTANCES) {
+    throw invalid(`resourceParameters.instanceResource places ${total} instances, at most ${MAX_TOTAL_INSTANCES} are allowed`);
+  }
   for (const c of REQUIRED_COMPONENTS) {
     if (countInstances(out, c) < 1) throw invalid(`the target needs at least one ${c} instance`);
   }
@@ -151,19 +221,18 @@ export function countInstances(resources: InstanceResource[], component: Compone
 export function validateCloneRequestShape(req: unknown): CloneClusterRequest {
   if (!isObject(req)) throw marshal('request body must be a JSON object');
 
-  const sourceClusterId = requiredString(req, 'sourceClusterId', 4, 64);
+  const sourceClusterId = requiredString(req, 'sourceClusterId', MIN_ID_LENGTH, MAX_ID_LENGTH);
   const strategy = optionalOfType<string>(req, 'cloneStrategy', 'string');
   if (!strategy) throw invalid('cloneStrategy is required');
   const cloneStrategy = oneOf('cloneStrategy', strategy, CLONE_STRATEGIES);
-  const clusterName = requiredString(req, 'clusterName', 4, 64);
-  const dbPassword = requiredString(req, 'dbPassword', 8, 32);
-  const dbUser = optionalOfType<string>(req, 'dbUser', 'string');
-  if (dbUser !== undefined && runeLength(dbUser) > 32) throw invalid('dbUser must be at most 32 characters');
-  const clusterType = optionalOfType<string>(req, 'clusterType', 'string');
-  const clusterVersion = optionalOfType<string>(req, 'clusterVersion', 'string');
+  const clusterName = requiredString(req, 'clusterName', MIN_ID_LENGTH, MAX_ID_LENGTH);
+  const dbPassword = requiredString(req, 'dbPassword', MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH);
+  const dbUser = optionalString(req, 'dbUser', MAX_LABEL_LENGTH);
+  const clusterType = optionalString(req, 'clusterType', MAX_LABEL_LENGTH);
+  const clusterVersion = optionalString(req, 'clusterVersion', MAX_LABEL_LENGTH);
   if (!clusterVersion) throw invalid('clusterVersion is required');
   parseVersion(clusterVersion);
-  const region = requiredString(req, 'region', 1, 32);
+  const region = requiredString(req, 'region', 1, MAX_LABEL_LENGTH);
   const arch = optionalOfType<string>(req, 'cpuArchitecture', 'string');
   if (!arch) throw invalid('cpuArchitecture is required');
   const cpuArchitecture = oneOf('cpuArchitecture', arch, CPU_ARCHITECTURES);
@@ -172,28 +241,30 @@ export function validateCloneRequestShape(req: unknown): CloneClusterRequest {
   if (copiesRaw !== undefined && copiesRaw !== 0 && !(VALID_COPIES as readonly number[]).includes(copiesRaw)) {
     throw invalid(`copies ${copiesRaw} is invalid, allowed values: ${VALID_COPIES.join(', ')}`);
   }
-  const parameterGroupID = optionalOfType<string>(req, 'parameterGroupID', 'string');
+  const parameterGroupID = optionalString(req, 'parameterGroupID', MAX_ID_LENGTH);
   const tagsRaw = req.tags;
   let tags: string[] | undefined;
   if (tagsRaw !== undefined && tagsRaw !== null) {
-    if (!Array.isArray(tagsRaw) || !tagsRaw.every((t) => typeof t === 'string')) {
-      throw marshal('tags must be an array of strings');
-    }
+    if (!Array.isArray(tagsRaw)) throw marshal('tags must be an array of strings');
+    if (tagsRaw.length > MAX_TAGS) throw invalid(`tags must have at most ${MAX_TAGS} items, got ${tagsRaw.length}`);
+    if (!tagsRaw.every((t) => typeof t === 'string')) throw marshal('tags must be an array of strings');
+    const long = tagsRaw.findIndex((t: string) => tooLong(t, MAX_TAG_LENGTH));
+    if (long >= 0) throw invalid(`tags[${long}] must be at most ${MAX_TAG_LENGTH} characters`);
     tags = [...tagsRaw];
   }
   const tls = optionalOfType<boolean>(req, 'tls', 'boolean');
   const exclusive = optionalOfType<boolean>(req, 'exclusive', 'boolean');
-  const vendor = optionalOfType<string>(req, 'vendor', 'string');
+  const vendor = optionalString(req, 'vendor', MAX_LABEL_LENGTH);
 
   const rp = req.resourceParameters;
   if (rp === undefined || rp === null) throw invalid('resourceParameters is required');
   if (!isObject(rp)) throw marshal('resourceParameters must be an object');
-  const requestResourceMode = optionalOfType<string>(rp, 'requestResourceMode', 'string', 'resourceParameters.requestResourceMode');
+  const requestResourceMode = optionalString(rp, 'requestResourceMode', MAX_LABEL_LENGTH, 'resourceParameters.requestResourceMode');
   const instanceResource = validateInstanceResources(rp.instanceResource);
 
   const requestId = optionalOfType<string>(req, 'requestId', 'string');
   if (requestId !== undefined && !REQUEST_ID.test(requestId)) {
-    throw invalid('requestId must be 1-128 characters of A-Z a-z 0-9 . _ : -');
+    throw invalid(`requestId must be 1-${MAX_REQUEST_ID_LENGTH} characters of A-Z a-z 0-9 . _ : -`);
   }
 
   const out: CloneClusterRequest = {

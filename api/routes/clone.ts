@@ -9,12 +9,24 @@ import { ApiError, validationError } from '../errors.js';
 import { CloneRequestBody, CloneResponse, errorResponses } from '../schemas.js';
 
 export function cloneRoutes(app: ApiApp, deps: RouteDeps): void {
+  /** The domain validator's clean copy, per request, from preValidation to the handler. */
+  const validated = new WeakMap<object, CloneClusterRequest>();
   app.post(
     '/api/v1/clusters/clone',
     {
       // The schema is checked too, but answered after the domain validator: TiEM's code (10004
       // for a wrong JSON type, 10001 for a broken rule) and message come from the first failing rule.
       attachValidation: true,
+      // Before the schema: its size bounds come first, so an oversized list is refused before the
+      // schema validator walks (and reports on) every element.
+      preValidation: async (req) => {
+        try {
+          validated.set(req, validateCloneRequestShape(req.body));
+        } catch (err) {
+          if (err instanceof TiemError) throw ApiError.fromTiem(err);
+          throw err;
+        }
+      },
       schema: {
         operationId: 'cloneCluster',
         tags: ['clusters'],
@@ -27,13 +39,8 @@ export function cloneRoutes(app: ApiApp, deps: RouteDeps): void {
       },
     },
     async (req) => {
-      let request: CloneClusterRequest;
-      try {
-        request = validateCloneRequestShape(req.body);
-      } catch (err) {
-        if (err instanceof TiemError) throw ApiError.fromTiem(err);
-        throw err;
-      }
+      const request = validated.get(req);
+      if (!request) throw new Error('clone request not validated'); // preValidation always sets it
       if (req.validationError) throw validationError('body', req.validationError.validation ?? []);
       // Admission (source checks, duplicate name, locks, the target row) runs inside the clone
       // workflow, which answers through an update: the API holds no state between starting the

@@ -441,3 +441,147 @@ describe('httpStatusOf', () => {
   });
   it('unknown codes are 500', () => expect(httpStatusOf({ code: 12345 })).toBe(500));
 });
+
+describe('validateCloneRequestShape: every count, array and string is bounded (10001 naming the field and the limit)', () => {
+  // Literal limits on purpose: they are the documented ones (README "Decisions", domain/limits.ts).
+  const placement = (over: AnyReq = {}) => ({ zoneCode: 'Region1,Zone1_1', specCode: '4C8G', count: 1, ...over });
+  const withPlacement = (over: AnyReq) => {
+    const r = validRequest();
+    r.resourceParameters.instanceResource[0].resource[0] = placement({ hostIp: '10.0.0.1', ...over });
+    return r;
+  };
+  const bounded = (r: unknown, field: string, limit: number) => {
+    const e = errorOf(shape(r));
+    expect(e.errorName).toBe('PARAMETER_INVALID');
+    expect(e.code).toBe(10001);
+    expect(httpStatusOf(e)).toBe(400);
+    expect(e.detail).toContain(field);
+    expect(e.detail).toContain(String(limit));
+    expect(e.detail.length).toBeLessThan(300); // never echoes the oversized value
+    return e;
+  };
+
+  it('count: 100000000 → 10001 naming the placement count and 128', () => {
+    const r = validRequest();
+    r.resourceParameters.instanceResource[2].resource[1].count = 100000000;
+    bounded(r, 'instanceResource[2].resource[1].count', 128);
+  });
+
+  it('count 128 per placement is accepted, 129 is not', () => {
+    const r = validRequest();
+    r.resourceParameters.instanceResource[2].resource[1].count = 128;
+    expect(() => validateCloneRequestShape(r)).not.toThrow();
+    r.resourceParameters.instanceResource[2].resource[1].count = 129;
+    bounded(r, 'instanceResource[2].resource[1].count', 128);
+  });
+
+  it('the instances of all placements together: 512 accepted, 513 refused', () => {
+    const r = validRequest();
+    // 1 PD + 1 TiDB + 3 TiKV already; TiFlash placements make up the rest.
+    const tiflash = (n: number) => ({ componentType: 'TiFlash', resource: [placement({ count: 128 }), placement({ count: 128 }), placement({ count: 128 }), placement({ count: n })] });
+    r.resourceParameters.instanceResource.push(tiflash(512 - 5 - 3 * 128));
+    expect(() => validateCloneRequestShape(r)).not.toThrow();
+    r.resourceParameters.instanceResource[3] = tiflash(512 - 5 - 3 * 128 + 1);
+    bounded(r, 'instanceResource', 512);
+  });
+
+  it('a 10,000-element resource list → 10001 before any element is looked at', () => {
+    const r = validRequest();
+    // null elements would be a MARSHAL_ERROR: the size is checked first
+    r.resourceParameters.instanceResource[0].resource = new Array(10_000).fill(null);
+    bounded(r, 'instanceResource[0].resource', 64);
+    // also when an earlier entry holds a placement that is wrong: every size is checked first
+    const s = validRequest();
+    s.resourceParameters.instanceResource[0].resource[0] = null;
+    s.resourceParameters.instanceResource[2].resource = new Array(10_000).fill(null);
+    bounded(s, 'instanceResource[2].resource', 64);
+  });
+
+  it('a 10,000-element instanceResource list → 10001 before any element is looked at', () => {
+    bounded(withResources(new Array(10_000).fill(null)), 'resourceParameters.instanceResource', 16);
+  });
+
+  it('64 placements per component and 16 instanceResource entries are accepted', () => {
+    const r = validRequest();
+    r.resourceParameters.instanceResource[2].resource = Array.from({ length: 64 }, () => placement());
+    while (r.resourceParameters.instanceResource.length < 16) r.resourceParameters.instanceResource.push({ componentType: 'CDC', resource: [placement()] });
+    expect(() => validateCloneRequestShape(r)).not.toThrow();
+  });
+
+  it.each([
+    ['zoneCode', { zoneCode: `Region1,${'z'.repeat(121)}` }, 128],
+    ['specCode', { specCode: `${'1'.repeat(8)}C${'1'.repeat(7)}G` }, 16],
+    ['specCode', { specCode: '1025C8G' }, 1024],
+    ['specCode', { specCode: '4C65537G' }, 65536],
+    ['diskType', { diskType: 'd'.repeat(33) }, 32],
+    ['diskCapacity', { diskCapacity: 1_048_577 }, 1048576],
+    ['hostIp', { hostIp: '1'.repeat(46) }, 45],
+    ['diskId', { diskId: 'd'.repeat(65) }, 64],
+  ])('placement %s over its limit → 10001', (field, over, limit) => {
+    bounded(withPlacement(over), `instanceResource[0].resource[0].${field}`, limit);
+  });
+
+  it('placement fields at their limits are accepted', () => {
+    const r = withPlacement({
+      zoneCode: `Region1,${'z'.repeat(120)}`,
+      specCode: '1024C65536G',
+      diskType: 'd'.repeat(32),
+      diskCapacity: 1_048_576,
+      hostIp: '1'.repeat(45),
+      diskId: 'd'.repeat(64),
+    });
+    expect(() => validateCloneRequestShape(r)).not.toThrow();
+  });
+
+  it('totalNodeCount (ignored) is bounded too', () => {
+    const r = validRequest();
+    r.resourceParameters.instanceResource[0].totalNodeCount = 1e8;
+    bounded(r, 'instanceResource[0].totalNodeCount', 512);
+  });
+
+  it.each([
+    ['tags', { tags: Array.from({ length: 33 }, (_, i) => `t${i}`) }, 'tags', 32],
+    ['a tag', { tags: ['ok', 't'.repeat(65)] }, 'tags[1]', 64],
+    ['vendor', { vendor: 'v'.repeat(33) }, 'vendor', 32],
+    ['parameterGroupID', { parameterGroupID: 'p'.repeat(65) }, 'parameterGroupID', 64],
+    ['region', { region: 'r'.repeat(33) }, 'region', 32],
+    ['dbUser', { dbUser: 'u'.repeat(33) }, 'dbUser', 32],
+    ['clusterType', { clusterType: 'c'.repeat(33) }, 'clusterType', 32],
+    ['clusterVersion', { clusterVersion: `v${'1'.repeat(40)}.0.0` }, 'clusterVersion', 32],
+    ['requestId', { requestId: 'x'.repeat(129) }, 'requestId', 128],
+    ['sourceClusterId', { sourceClusterId: 's'.repeat(65) }, 'sourceClusterId', 64],
+    ['clusterName', { clusterName: 'n'.repeat(65) }, 'clusterName', 64],
+    ['dbPassword', { dbPassword: 'p'.repeat(33) }, 'dbPassword', 32],
+    ['requestResourceMode', { resourceParameters: { ...validRequest().resourceParameters, requestResourceMode: 'm'.repeat(33) } }, 'resourceParameters.requestResourceMode', 32],
+  ])('%s over its limit → 10001', (_what, over, field, limit) => {
+    bounded(validRequest(over), field, limit);
+  });
+
+  it('request fields at their limits are accepted', () => {
+    const r = validRequest({
+      tags: Array.from({ length: 32 }, () => 't'.repeat(64)),
+      vendor: 'v'.repeat(32),
+      parameterGroupID: 'p'.repeat(64),
+      clusterType: 'c'.repeat(32),
+      resourceParameters: { ...validRequest().resourceParameters, requestResourceMode: 'm'.repeat(32) },
+    });
+    expect(() => validateCloneRequestShape(r)).not.toThrow();
+  });
+
+  it.each([
+    ['cloneStrategy', { cloneStrategy: 's'.repeat(100_000) }],
+    ['cpuArchitecture', { cpuArchitecture: 'a'.repeat(100_000) }],
+  ])('an oversized %s is refused without echoing it', (field, over) => {
+    const e = errorOf(shape(validRequest(over)));
+    expect([e.code, e.detail.length < 300]).toEqual([10001, true]);
+    expect(e.detail).toContain(field);
+  });
+
+  it('an oversized componentType is refused without echoing it', () => {
+    const r = validRequest();
+    r.resourceParameters.instanceResource[0].componentType = 'c'.repeat(100_000);
+    const e = errorOf(shape(r));
+    expect([e.code, e.detail.length < 300]).toEqual([10001, true]);
+    expect(e.detail).toContain('instanceResource[0].componentType');
+  });
+});
