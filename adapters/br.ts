@@ -1,12 +1,13 @@
 // BR client: `tiup br:<version> backup full | restore full | validate decode` (tidb-tooling.md §A.2).
 // BR must match the cluster version, so every call names it. The storage URI may carry S3 keys:
 // it is passed on argv (BR has no other way) but masked in every line we log or put in an error.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { maskStorageUri, parseBrProgress, parseBrSummary, type BrSummary } from './br-output.js';
 import { runTool } from './process.js';
+import type { LeaseTimings } from './tool-lease.js';
 import { ToolError, type BrClient, type BrProgressLine, type BrRunResult, type RunOptions } from './types.js';
 
 export { maskStorageUri, parseBrProgress, parseBrSummary, parseByteSize, type BrSummary } from './br-output.js';
@@ -19,7 +20,12 @@ export interface BrClientOptions {
   logDir?: string;
   /** How often the BR log file is read for progress and the summary. Default 1000 ms. */
   logPollMs?: number;
+  /** Timings of the per-operation leases under $TIUP_HOME/tiem-leases (tool-lease.ts). */
+  lease?: LeaseTimings;
 }
+
+/** A file-name-safe digest: lease keys must not carry the storage URI (it may hold keys) or odd characters. */
+const digest = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 16);
 
 const VERSION = /^v?\d+\.\d+\.\d+[A-Za-z0-9.+-]*$/;
 const PD = /^[A-Za-z0-9][A-Za-z0-9.:\[\],_-]*$/;
@@ -81,8 +87,11 @@ export function createBrClient(opts: BrClientOptions): BrClient {
   async function runFull(
     kind: 'backup' | 'restore',
     args: string[],
-    a: { version: string; storage: string; onProgress?: (p: BrProgressLine) => void } & RunOptions,
+    a: { version: string; pd: string; storage: string; onProgress?: (p: BrProgressLine) => void } & RunOptions,
   ): Promise<BrRunResult> {
+    // One backup into one storage location, one restore into one cluster (named by its PD endpoints).
+    const target = kind === 'backup' ? a.storage : a.pd.split(',').map((s) => s.trim()).filter(Boolean).sort().join(',');
+    const lease = { ...opts.lease, dir: join(opts.tiupHome, 'tiem-leases'), key: `br-${kind}-${digest(target)}` };
     const logFile = join(opts.logDir ?? tmpdir(), `br-${kind}-${Date.now()}-${randomBytes(4).toString('hex')}.log`);
     let summary: BrSummary | undefined;
     // BR prints progress and its summary on the console or into the log file depending on version
@@ -101,6 +110,7 @@ export function createBrClient(opts: BrClientOptions): BrClient {
         timeoutMs: a.timeoutMs,
         displayName: `br ${kind} full`,
         redact: redactFor(a.storage),
+        lease,
         onLine: (stream, line) => {
           inspect(line);
           a.onLine?.(stream, line);

@@ -1,6 +1,7 @@
 // The thin clients of spec §2: factories plus the pure parsers their callers may reuse.
 export * from './types.js';
 export { runTool, ToolTimeoutError, maskSecrets, type RunToolOptions, type ToolResult } from './process.js';
+export { LEASE_ENV, type LeaseTimings, type LeaseRecord, type ToolLeaseSpec } from './tool-lease.js';
 export { createTiupClient, parseTiupJson, parseTiupErrorLine, type TiupClientOptions, type TiupErrorLine } from './tiup.js';
 export {
   createBrClient,

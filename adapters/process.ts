@@ -1,10 +1,12 @@
 // Runs an external tool (tiup, br) as an argv array in its own process group, streams its output
 // line by line, and on cancellation or timeout kills the whole group: `tiup` forks the component
 // binary, so killing only the direct child would leave BR or tiup-cluster running.
+// With a `lease`, at most one run of the operation exists at a time, even across worker crashes (tool-lease.ts).
 import { execa } from 'execa';
-import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
+import { abortError, terminateGroup } from './process-group.js';
+import { acquireToolLease, LEASE_ENV, type HeldLease, type ToolLeaseSpec } from './tool-lease.js';
 import { maskSecrets } from './redact.js';
 import { parseTiupErrorLine } from './tiup-output.js';
 import { ToolError, type RunOptions } from './types.js';
@@ -22,6 +24,12 @@ export interface RunToolOptions extends RunOptions {
   killGraceMs?: number;
   /** Lines kept per stream for error tails. Default 50. */
   tailLines?: number;
+  /**
+   * Per-operation lease ($TIUP_HOME/tiem-leases/<key>.json) taken before the spawn and released after
+   * the run: an orphaned run of the same operation left on this host by a dead worker is killed first,
+   * a run on another host is waited for (abortable). Lease messages reach `onLine` as stderr lines.
+   */
+  lease?: ToolLeaseSpec;
 }
 
 export interface ToolResult {
@@ -42,14 +50,6 @@ export class ToolTimeoutError extends ToolError {
 
 const MAX_STDOUT_CHARS = 16 * 1024 * 1024;
 
-function abortError(signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
-  if (reason instanceof Error && reason.name === 'AbortError') return reason;
-  const err = new Error(reason instanceof Error ? reason.message : 'The operation was aborted', { cause: reason });
-  err.name = 'AbortError';
-  return err;
-}
-
 class Tail {
   private readonly lines: string[] = [];
   constructor(private readonly max: number) {}
@@ -60,59 +60,6 @@ class Tail {
   text(): string {
     return this.lines.join('\n');
   }
-}
-
-/** Whether any live (non-zombie) process remains in process group `pgid`. */
-function groupAlive(pgid: number): boolean {
-  if (process.platform === 'linux') {
-    // kill(-pgid, 0) also succeeds for zombies that an init without reaping keeps around: scan /proc.
-    try {
-      for (const entry of readdirSync('/proc')) {
-        if (!/^\d+$/.test(entry)) continue;
-        let stat: string;
-        try {
-          stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-        } catch {
-          continue; // exited meanwhile
-        }
-        // Fields after the parenthesised command: state ppid pgrp …
-        const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        if (Number(pgrp) === pgid && state !== 'Z' && state !== 'X') return true;
-      }
-      return false;
-    } catch {
-      // no /proc: fall through
-    }
-  }
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch (e) {
-    // EPERM means something still exists in the group that we cannot signal.
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function killGroup(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, sig);
-  } catch {
-    // ESRCH: the group is already gone.
-  }
-}
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** SIGTERM the group, wait for it to drain, SIGKILL whatever is left after the grace period. */
-async function terminateGroup(pid: number, exited: Promise<unknown>, graceMs: number): Promise<void> {
-  killGroup(pid, 'SIGTERM');
-  const deadline = Date.now() + graceMs;
-  await Promise.race([exited, sleep(graceMs)]);
-  // The leader may be gone while grandchildren that ignore SIGTERM linger in the group.
-  while (groupAlive(pid) && Date.now() < deadline) await sleep(50);
-  if (groupAlive(pid)) killGroup(pid, 'SIGKILL');
-  await exited;
-  for (let i = 0; i < 40 && groupAlive(pid); i++) await sleep(25);
 }
 
 /** Variables a tool may inherit from the worker: system basics, locale, proxies, TiUP's and cloud storage credentials. */
@@ -127,16 +74,54 @@ export function toolEnvironment(env: NodeJS.ProcessEnv): Record<string, string> 
  * ToolTimeoutError on timeout, and an error named 'AbortError' when `signal` aborts.
  */
 export async function runTool(bin: string, argv: readonly string[], opts: RunToolOptions = {}): Promise<ToolResult> {
-  const { signal, onLine, timeoutMs, env, cwd } = opts;
+  const { signal, onLine } = opts;
   const displayName = opts.displayName ?? bin.split('/').pop() ?? bin;
   const redact = (line: string) => (opts.redact ? opts.redact(maskSecrets(line)) : maskSecrets(line));
+  const graceMs = opts.killGraceMs ?? 5000;
+  if (signal?.aborted) throw abortError(signal);
+  const notify = (stream: 'stdout' | 'stderr', line: string) => {
+    try {
+      onLine?.(stream, line);
+    } catch {
+      // A failing listener must not break the tool run.
+    }
+  };
+
+  let lease: HeldLease | undefined;
+  if (opts.lease) {
+    lease = await acquireToolLease({
+      ...opts.lease,
+      operation: displayName,
+      signal,
+      killGraceMs: graceMs,
+      report: (line) => notify('stderr', redact(line)),
+    });
+  }
+  try {
+    return await spawnAndWait(bin, argv, opts, displayName, redact, notify, lease);
+  } finally {
+    lease?.release();
+  }
+}
+
+async function spawnAndWait(
+  bin: string,
+  argv: readonly string[],
+  opts: RunToolOptions,
+  displayName: string,
+  redact: (line: string) => string,
+  notify: (stream: 'stdout' | 'stderr', line: string) => void,
+  lease: HeldLease | undefined,
+): Promise<ToolResult> {
+  const { signal, timeoutMs, env, cwd } = opts;
   const graceMs = opts.killGraceMs ?? 5000;
   if (signal?.aborted) throw abortError(signal);
 
   const child = execa(bin, [...argv], {
     // Only what tools need: the worker's own secrets (TIEM_SECRET_KEY, TIEM_CODEC_KEY…) stay out of
-    // /proc/<pid>/environ of tiup, BR and whatever they start.
-    env: { ...toolEnvironment(process.env), ...env },
+    // /proc/<pid>/environ of tiup, BR and whatever they start. The lease token lets a later attempt
+    // find this tool (and what it forks) should the worker die before recording its pgid.
+    env: { ...toolEnvironment(process.env), ...env, ...(lease ? { [LEASE_ENV]: lease.token } : {}) },
     extendEnv: false,
     cwd,
     detached: true, // own process group, so the whole tree can be signalled
@@ -144,6 +129,7 @@ export async function runTool(bin: string, argv: readonly string[], opts: RunToo
     buffer: false,
     reject: false,
   });
+  if (lease && child.pid !== undefined) lease.setTool(child.pid); // detached: the pid is the pgid
   const exited = child.then(
     (r) => r,
     (e: unknown) => e,
@@ -160,11 +146,7 @@ export async function runTool(bin: string, argv: readonly string[], opts: RunToo
         const line = redact(raw);
         tail.push(line);
         if (name === 'stdout' && stdout.length < MAX_STDOUT_CHARS) stdout += raw + '\n';
-        try {
-          onLine?.(name, line);
-        } catch {
-          // A failing listener must not break the tool run.
-        }
+        notify(name, line);
       });
       rl.on('close', resolve);
     });
@@ -175,7 +157,7 @@ export async function runTool(bin: string, argv: readonly string[], opts: RunToo
   const stop = (why: 'abort' | 'timeout') => {
     if (stopReason || child.pid === undefined) return;
     stopReason = why;
-    stopping = terminateGroup(child.pid, exited, graceMs);
+    stopping = terminateGroup(child.pid, graceMs, exited);
   };
   const onAbort = () => stop('abort');
   signal?.addEventListener('abort', onAbort, { once: true });

@@ -4,6 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runTool, type ToolResult } from './process.js';
+import type { LeaseTimings } from './tool-lease.js';
 import { parseTiupJson } from './tiup-output.js';
 import type { RunOptions, TiupClient, TiupClusterListEntry, TiupDisplay } from './types.js';
 
@@ -22,7 +23,12 @@ export interface TiupClientOptions {
   /** Seconds passed as --wait-timeout to deploy (default 600, TiEM's LongTiupTimeOut) and start (360). */
   deployWaitTimeoutSec?: number;
   startWaitTimeoutSec?: number;
+  /** Timings of the per-operation leases under $TIUP_HOME/tiem-leases (tool-lease.ts). */
+  lease?: LeaseTimings;
 }
+
+/** Subcommands that change nothing: they take no lease and may run beside anything. */
+const READ_ONLY = new Set(['list', 'display', 'show-config', 'check']);
 
 // tiup-cluster names end up in paths under TIUP_HOME and on argv: no separators, no leading dash.
 const CLUSTER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -40,6 +46,18 @@ function checkList(kind: string, items: string[]): string {
   return items.join(',');
 }
 
+/**
+ * One lease per cluster for what changes its life cycle (a destroy must not run beside an
+ * orphaned deploy), one per cluster and node for a push (pushes to different hosts are
+ * independent). args[0] is the cluster name of every mutating subcommand.
+ */
+function leaseKey(sub: string, args: string[]): string {
+  const name = checkName(args[0] ?? '');
+  if (sub !== 'push') return `cluster-${name}`;
+  const n = args.indexOf('-N');
+  return `cluster-${name}-push-${n >= 0 ? args[n + 1] : 'all'}`.replace(/[^A-Za-z0-9._-]/g, '_');
+}
+
 /** Drops the `tiup` wrapper's own leading lines, should it print them on stdout. */
 function stripWrapperNoise(stdout: string): string {
   const lines = stdout.split('\n');
@@ -51,6 +69,9 @@ function stripWrapperNoise(stdout: string): string {
 export function createTiupClient(opts: TiupClientOptions): TiupClient {
   const env = { ...opts.env, TIUP_HOME: opts.tiupHome };
 
+  const leaseDir = join(opts.tiupHome, 'tiem-leases');
+
+  /** Every mutating subcommand (deploy, start, stop, destroy, reload, edit-config, push, scale-*…) runs under a lease. */
   const cluster = (sub: string, args: string[], run: RunOptions = {}): Promise<ToolResult> =>
     runTool(opts.tiupBin, ['cluster', sub, ...args], {
       env,
@@ -58,6 +79,7 @@ export function createTiupClient(opts: TiupClientOptions): TiupClient {
       onLine: run.onLine,
       timeoutMs: run.timeoutMs ?? opts.defaultTimeoutMs,
       displayName: `tiup cluster ${sub}`,
+      lease: READ_ONLY.has(sub) ? undefined : { ...opts.lease, dir: leaseDir, key: leaseKey(sub, args) },
     });
 
   /** Writes a topology to a private temp file for the duration of `fn`. */
