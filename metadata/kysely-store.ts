@@ -8,6 +8,7 @@ import { SecretBox, SecretKeyError } from './secrets.js';
 import * as clusters from './clusters.js';
 import * as resources from './resources.js';
 import * as records from './records.js';
+import * as holds from './holds.js';
 
 const KEY_CHECK_SETTING = 'secret_key_check';
 const KEY_CHECK_PLAINTEXT = 'tiem-clone metadata secret key check';
@@ -84,6 +85,15 @@ export class KyselyMetadataStore implements MetadataStore {
   release: Store['release'] = (requestId) => resources.release(this.db, requestId);
   releaseByHolder: Store['releaseByHolder'] = (holderId) => resources.releaseByHolder(this.db, holderId);
   listAllocations: Store['listAllocations'] = (holderId) => resources.listAllocations(this.db, holderId);
+  listAllocationHeaders: Store['listAllocationHeaders'] = () => resources.listAllocationHeaders(this.db);
+
+  // --- GC holds and the reconciler's log ---
+  addGcHold: Store['addGcHold'] = (h) => holds.addGcHold(this.db, h);
+  getGcHold: Store['getGcHold'] = (sourceClusterId, holder) => holds.getGcHold(this.db, sourceClusterId, holder);
+  listGcHolds: Store['listGcHolds'] = (filter) => holds.listGcHolds(this.db, filter);
+  releaseGcHold: Store['releaseGcHold'] = (sourceClusterId, holder, by) => holds.releaseGcHold(this.db, sourceClusterId, holder, by);
+  recordRepair: Store['recordRepair'] = (r) => holds.recordRepair(this.db, r);
+  listRepairs: Store['listRepairs'] = (filter) => holds.listRepairs(this.db, filter);
 
   // --- accounts and topology snapshots (secrets encrypted at rest) ---
   upsertClusterUser: Store['upsertClusterUser'] = (u) => records.upsertClusterUser(this.db, this.box, u);

@@ -329,11 +329,45 @@ const m003RestoreRecords: Migration = {
   },
 };
 
+const m004GcHoldsAndRepairs: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createTable('gc_holds')
+      .addColumn('source_cluster_id', 'varchar(64)', (c) => c.notNull())
+      .addColumn('holder', 'varchar(255)', (c) => c.notNull())
+      .addColumn('original', 'varchar(32)', (c) => c.notNull())
+      .addColumn('since', 'varchar(32)', (c) => c.notNull())
+      .addColumn('released_at', 'varchar(32)')
+      .addColumn('released_by', 'varchar(255)', (c) => c.notNull().defaultTo(''))
+      .addPrimaryKeyConstraint('gc_holds_pk', ['source_cluster_id', 'holder'])
+      .execute();
+    await db.schema
+      .createTable('reconcile_repairs')
+      .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+      .addColumn('at', 'varchar(32)', (c) => c.notNull())
+      .addColumn('run_id', 'varchar(255)', (c) => c.notNull())
+      .addColumn('kind', 'varchar(32)', (c) => c.notNull())
+      .addColumn('subject', 'varchar(255)', (c) => c.notNull())
+      .addColumn('holder', 'varchar(255)', (c) => c.notNull())
+      .addColumn('holder_status', 'varchar(32)', (c) => c.notNull())
+      .addColumn('action', 'text', (c) => c.notNull())
+      .addColumn('outcome', 'varchar(16)', (c) => c.notNull())
+      .addColumn('error', 'text', (c) => c.notNull().defaultTo(''))
+      .execute();
+    await db.schema.createIndex('reconcile_repairs_at_idx').on('reconcile_repairs').column('at').execute();
+  },
+  async down(db: AnyDb) {
+    await db.schema.dropTable('reconcile_repairs').execute();
+    await db.schema.dropTable('gc_holds').execute();
+  },
+};
+
 /** All migrations, by name; names sort in the order they must run. */
 export const MIGRATIONS: Record<string, Migration> = {
   '001_initial': m001Initial,
   '002_default_parameter_groups': m002DefaultParameterGroups,
   '003_restore_records': m003RestoreRecords,
+  '004_gc_holds_and_repairs': m004GcHoldsAndRepairs,
 };
 
 class InCodeMigrationProvider implements MigrationProvider {

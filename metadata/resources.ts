@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Selectable } from 'kysely';
 import { TiemError, TiemErrorCode } from '../domain/errors.js';
-import type { AllocatedInstance, AllocationRequest, AllocationResult, Host, HostInput, InstanceRequirement } from './types.js';
+import type { AllocatedInstance, AllocationHeader, AllocationRequest, AllocationResult, Host, HostInput, InstanceRequirement } from './types.js';
 import type { DisksTable, HostsTable } from './schema.js';
 import { archFamily, type Db, fromJson, nowIso, toBool, toInt, toJson } from './rows.js';
 import { isUniqueViolation } from './clusters.js';
@@ -284,6 +284,11 @@ export async function listAllocations(db: Db, holderId: string): Promise<Allocat
     if (a) out.push(a);
   }
   return out;
+}
+
+export async function listAllocationHeaders(db: Db): Promise<AllocationHeader[]> {
+  const rows = await db.selectFrom('resource_requests').select(['request_id', 'holder_id', 'created_at']).orderBy('created_at').orderBy('request_id').execute();
+  return rows.map((r) => ({ requestId: r.request_id, holderId: r.holder_id, createdAt: r.created_at }));
 }
 
 export async function allocate(db: Db, req: AllocationRequest): Promise<AllocationResult> {

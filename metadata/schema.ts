@@ -204,6 +204,33 @@ export interface ChangefeedTasksTable {
   updated_at: string;
 }
 
+/**
+ * A clone's hold on a source's GC life time (spec §5.4): written before the change, so the
+ * original survives the workflow and a later clone never mistakes a held value for it.
+ */
+export interface GcHoldsTable {
+  source_cluster_id: string;
+  holder: string; // workflow id
+  original: string; // tidb_gc_life_time before any hold
+  since: string;
+  released_at: string | null;
+  released_by: string; // the holder itself, or the reconciler run that repaired it
+}
+
+/** What the reconciler repaired (or would repair, or failed to): the audit trail of orphans. */
+export interface ReconcileRepairsTable {
+  id: string;
+  at: string;
+  run_id: string;
+  kind: string;
+  subject: string;
+  holder: string;
+  holder_status: string;
+  action: string;
+  outcome: string;
+  error: string;
+}
+
 /** Key/value settings of the store itself (e.g. the secret-key check value). */
 export interface StoreSettingsTable {
   name: string;
@@ -229,4 +256,6 @@ export interface Database {
   cluster_parameters: ClusterParametersTable;
   changefeed_tasks: ChangefeedTasksTable;
   store_settings: StoreSettingsTable;
+  gc_holds: GcHoldsTable;
+  reconcile_repairs: ReconcileRepairsTable;
 }

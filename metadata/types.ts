@@ -181,6 +181,42 @@ export interface Relation {
   syncChangefeedTaskId: string;
 }
 
+/** A clone's hold on a source's `tidb_gc_life_time` (spec §5.4). */
+export interface GcHold {
+  sourceClusterId: string;
+  /** The holding workflow's id. */
+  holder: string;
+  /** The value before any hold: what every release puts back. */
+  original: string;
+  since: string;
+  releasedAt?: string;
+  releasedBy?: string;
+}
+
+/** One thing the reconciler found a closed workflow had left behind, and what it did about it. */
+export interface RepairRecord {
+  id: string;
+  at: string;
+  /** The reconciler run (workflow id). */
+  runId: string;
+  kind: 'gcHold' | 'maintenanceLock' | 'allocation' | 'changefeed';
+  /** Source cluster (GC), cluster (lock), allocation request id, changefeed id. */
+  subject: string;
+  holder: string;
+  /** The holder workflow's status when found: COMPLETED, FAILED, CANCELLED, TERMINATED, TIMED_OUT, NOT_FOUND. */
+  holderStatus: string;
+  action: string;
+  outcome: 'repaired' | 'failed';
+  error?: string;
+}
+
+/** An allocation request header: who holds what, under which idempotency key. */
+export interface AllocationHeader {
+  requestId: string;
+  holderId: string;
+  createdAt: string;
+}
+
 export interface NewCluster {
   id: string;
   name: string;
@@ -277,6 +313,22 @@ export interface MetadataStore {
   listClusterParameters(clusterId: string): Promise<ClusterParameter[]>;
   /** Upsert by (cluster, component, name). */
   saveClusterParameters(clusterId: string, params: ClusterParameter[]): Promise<void>;
+
+  /** Every allocation request still held (the reconciler looks for those of dead clones). */
+  listAllocationHeaders(): Promise<AllocationHeader[]>;
+
+  // --- GC holds (spec §5.4) ---
+  /** Records a hold unless `holder` already has one; returns the stored hold (the first original wins). */
+  addGcHold(h: { sourceClusterId: string; holder: string; original: string }): Promise<GcHold>;
+  getGcHold(sourceClusterId: string, holder: string): Promise<GcHold | undefined>;
+  listGcHolds(filter: { sourceClusterId?: string; active?: boolean }): Promise<GcHold[]>;
+  /** Marks the hold released (idempotent). The caller has put the GC back first. */
+  releaseGcHold(sourceClusterId: string, holder: string, releasedBy: string): Promise<void>;
+
+  // --- reconciler ---
+  recordRepair(r: Omit<RepairRecord, 'id' | 'at'>): Promise<RepairRecord>;
+  /** Newest first. */
+  listRepairs(filter: { limit?: number; runId?: string }): Promise<RepairRecord[]>;
 
   // --- changefeed tasks ---
   upsertChangefeedTask(t: ChangefeedTask): Promise<void>;

@@ -26,11 +26,13 @@ import type {
   ChangefeedTask,
   ClusterParameter,
   ClusterUser,
+  GcHold,
   Host,
   MetadataStore,
   NewCluster,
   ParameterGroup,
   Relation,
+  RepairRecord,
   TopologySnapshot,
 } from '../../metadata/types.js';
 import type { ActivityConfig, ActivityDeps } from '../../activities/deps.js';
@@ -287,6 +289,40 @@ export class FakeStore implements MetadataStore {
     return [...this.tasks.values()].filter(
       (t) => (!filter.clusterId || t.clusterId === filter.clusterId) && (!filter.downstreamClusterId || t.downstreamClusterId === filter.downstreamClusterId),
     );
+  }
+
+  gcHolds: GcHold[] = [];
+  repairs: RepairRecord[] = [];
+  async listAllocationHeaders() {
+    return [...this.allocations.values()].map((a) => ({ requestId: a.requestId, holderId: a.holderId, createdAt: now() }));
+  }
+  async addGcHold(h: { sourceClusterId: string; holder: string; original: string }) {
+    const existing = await this.getGcHold(h.sourceClusterId, h.holder);
+    if (existing) return { ...existing };
+    const hold: GcHold = { ...h, since: now() };
+    this.gcHolds.push(hold);
+    return { ...hold };
+  }
+  async getGcHold(sourceClusterId: string, holder: string) {
+    const h = this.gcHolds.find((x) => x.sourceClusterId === sourceClusterId && x.holder === holder);
+    return h && { ...h };
+  }
+  async listGcHolds(filter: { sourceClusterId?: string; active?: boolean }) {
+    return this.gcHolds
+      .filter((h) => (filter.sourceClusterId === undefined || h.sourceClusterId === filter.sourceClusterId) && (filter.active === undefined || filter.active === !h.releasedAt))
+      .map((h) => ({ ...h }));
+  }
+  async releaseGcHold(sourceClusterId: string, holder: string, releasedBy: string) {
+    const h = this.gcHolds.find((x) => x.sourceClusterId === sourceClusterId && x.holder === holder && !x.releasedAt);
+    if (h) Object.assign(h, { releasedAt: now(), releasedBy });
+  }
+  async recordRepair(r: Omit<RepairRecord, 'id' | 'at'>) {
+    const rec: RepairRecord = { ...r, id: `repair-${this.repairs.length + 1}`, at: now() };
+    this.repairs.push(rec);
+    return rec;
+  }
+  async listRepairs(filter: { limit?: number; runId?: string }) {
+    return this.repairs.filter((r) => !filter.runId || r.runId === filter.runId).reverse().slice(0, filter.limit ?? 100);
   }
 }
 
