@@ -71,6 +71,8 @@ export function createBackupActivities(deps: ActivityDeps): BackupActivities {
           }),
         () => reporter.latest,
       );
+      // Kept at once, so a retry after a lost completion reports the real size, not 0.
+      await store.updateBackupRecord(backupId, { size: result.sizeBytes, backupTso: result.backupTs });
       await reporter.flush();
       return { backupTs: result.backupTs, sizeBytes: result.sizeBytes };
     },

@@ -25,22 +25,45 @@ function cdcFailure(id: string, cf: ChangefeedInfo): TiemError {
   return new TiemError('CHANGE_FEED_EXECUTE_ERROR', `changefeed ${id} is ${cf.state}${reason}`, { nonRetryable: true });
 }
 
+async function cdcServerOf(deps: ActivityDeps, clusterId: string): Promise<string> {
+  const cluster = await requireCluster(deps, clusterId);
+  const inst = firstInstance(cluster, 'CDC');
+  if (!inst || !inst.ports.length) throw new TiemError('CDC_NOT_FOUND', `cluster ${clusterId} not found CDC, which cloned by CDCSync`);
+  return `${inst.hostIp}:${inst.ports[0]}`;
+}
+
+/**
+ * Removes a clone's changefeed, its task and the StandBy relation (the clone's undo and the
+ * reconciler's repair). Idempotent: TiCDC's delete tolerates a missing changefeed; the task is
+ * marked Deleted and the relation deleted only if present.
+ */
+export async function removeCloneChangefeed(
+  deps: ActivityDeps,
+  { sourceClusterId, targetClusterId, changefeedId }: { sourceClusterId: string; targetClusterId: string; changefeedId: string },
+): Promise<string> {
+  const { store, cdc } = deps;
+  const task = await store.getChangefeedTask(changefeedId);
+  let server = task?.cdcServer;
+  if (!server) server = await cdcServerOf(deps, sourceClusterId).catch(() => undefined);
+  const lines: string[] = [];
+  if (server) {
+    await cdc.removeChangefeed(server, changefeedId);
+    lines.push(`remove changefeed ${changefeedId} on ${server}`);
+  }
+  if (task && task.status !== 'Deleted') await store.upsertChangefeedTask({ ...task, status: 'Deleted' });
+  await store.deleteRelation(sourceClusterId, targetClusterId);
+  return lines.length ? lines.join('; ') : `no changefeed ${changefeedId} found, nothing to remove`;
+}
+
 export function createCdcActivities(deps: ActivityDeps): CdcActivities {
   const { store, cdc } = deps;
-
-  async function cdcServerOf(clusterId: string): Promise<string> {
-    const cluster = await requireCluster(deps, clusterId);
-    const inst = firstInstance(cluster, 'CDC');
-    if (!inst || !inst.ports.length) throw new TiemError('CDC_NOT_FOUND', `cluster ${clusterId} not found CDC, which cloned by CDCSync`);
-    return `${inst.hostIp}:${inst.ports[0]}`;
-  }
 
   return {
     // Idempotent: the changefeed id is deterministic; an existing changefeed is reused; task and relation are upserts.
     async syncIncrData({ sourceClusterId, targetClusterId, backupId, changefeedId }) {
       const source = await requireCluster(deps, sourceClusterId);
       const target = await requireCluster(deps, targetClusterId);
-      const server = await cdcServerOf(sourceClusterId);
+      const server = await cdcServerOf(deps, sourceClusterId);
       const record = await requireBackupRecord(deps, backupId);
       const startTs = record.backupTso;
       if (!startTs || startTs === '0') throw new TiemError('BACKUP_RECORD_QUERY_FAILED', `backup record ${backupId} has no backup TSO`);
@@ -119,19 +142,9 @@ export function createCdcActivities(deps: ActivityDeps): CdcActivities {
       }
     },
 
-    // Idempotent: CDC delete tolerates a missing changefeed; the task is marked Deleted and the relation deleted only if present.
-    async removeChangefeed({ sourceClusterId, targetClusterId, changefeedId }) {
-      const task = await store.getChangefeedTask(changefeedId);
-      let server = task?.cdcServer;
-      if (!server) server = await cdcServerOf(sourceClusterId).catch(() => undefined);
-      const lines: string[] = [];
-      if (server) {
-        await cdc.removeChangefeed(server, changefeedId);
-        lines.push(`remove changefeed ${changefeedId} on ${server}`);
-      }
-      if (task && task.status !== 'Deleted') await store.upsertChangefeedTask({ ...task, status: 'Deleted' });
-      await store.deleteRelation(sourceClusterId, targetClusterId);
-      return lines.length ? lines.join('; ') : `no changefeed ${changefeedId} found, nothing to remove`;
+    // Idempotent: see removeCloneChangefeed.
+    async removeChangefeed(a) {
+      return removeCloneChangefeed(deps, a);
     },
   };
 }

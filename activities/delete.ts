@@ -3,12 +3,23 @@
 import { TiemError } from '../domain/errors.js';
 import type { ChangefeedTask } from '../metadata/types.js';
 import type { ClusterActivities } from './types.js';
-import type { ActivityDeps } from './deps.js';
+import type { ActivityDeps, WorkflowInspector } from './deps.js';
 import { firstInstance, requireCluster } from './cluster-access.js';
 import { tiupNameOf } from './deploy.js';
-import { cancellationSignal, runWithHeartbeat } from './heartbeat.js';
+import { cancellationSignal, heartbeat, pollSleep, runWithHeartbeat } from './heartbeat.js';
 
-type DeleteActivities = Pick<ClusterActivities, 'startDeleteMaintenance' | 'clearCDCLinks' | 'destroyTiupCluster' | 'revertResource' | 'deleteClusterMeta'>;
+type DeleteActivities = Pick<
+  ClusterActivities,
+  'startDeleteMaintenance' | 'clearCDCLinks' | 'destroyTiupCluster' | 'revertResource' | 'deleteClusterMeta' | 'describeMaintenance' | 'waitWorkflowClosed'
+>;
+
+/** How often waitWorkflowClosed asks Temporal. */
+const HOLDER_POLL_MS = 1000;
+
+export function requireWorkflowInspector(deps: Pick<ActivityDeps, 'workflows'>): WorkflowInspector {
+  if (!deps.workflows) throw new TiemError('SYSTEM_MISSING_DATA', 'this worker has no Temporal client to look up other workflows');
+  return deps.workflows;
+}
 
 export function createDeleteActivities(deps: ActivityDeps): DeleteActivities {
   const { store, cdc, tiup } = deps;
@@ -22,6 +33,25 @@ export function createDeleteActivities(deps: ActivityDeps): DeleteActivities {
   }
 
   return {
+    // Idempotent: a read of the lock and of its holder's status.
+    async describeMaintenance({ clusterId }) {
+      const cluster = await store.getCluster(clusterId);
+      if (!cluster || !cluster.maintenanceHolder) return undefined;
+      const holderStatus = await requireWorkflowInspector(deps).status(cluster.maintenanceHolder);
+      return { status: cluster.maintenanceStatus, holder: cluster.maintenanceHolder, holderStatus };
+    },
+
+    // Idempotent: read-only polling, heartbeating (cancellable).
+    async waitWorkflowClosed({ workflowId }) {
+      const workflows = requireWorkflowInspector(deps);
+      for (let poll = 1; ; poll++) {
+        const status = await workflows.status(workflowId);
+        if (status !== 'RUNNING') return { status };
+        heartbeat({ workflowId, status, poll });
+        await pollSleep(HOLDER_POLL_MS, { workflowId, status, poll });
+      }
+    },
+
     // Idempotent: setMaintenanceStatus returns without change when this holder already holds Deleting.
     async startDeleteMaintenance({ clusterId, holder, force }) {
       const cluster = await requireCluster(deps, clusterId);

@@ -3,6 +3,7 @@
 import type { BrClient, TicdcClient, TidbSqlClient, TiupClient } from '../adapters/types.js';
 import type { ComponentType } from '../domain/types.js';
 import type { MetadataStore } from '../metadata/types.js';
+import type { WorkflowStatusName } from './types.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type ActivityLog = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => void;
@@ -31,6 +32,12 @@ export interface ActivityConfig {
   globalPortRange?: [number, number];
 }
 
+/** What activities may ask Temporal about other workflows: the holders of locks, holds and allocations. */
+export interface WorkflowInspector {
+  /** The execution status of the latest run with this id; NOT_FOUND when there is none (or it is past retention). */
+  status(workflowId: string): Promise<WorkflowStatusName>;
+}
+
 export interface ActivityDeps {
   store: MetadataStore;
   tiup: TiupClient;
@@ -40,6 +47,8 @@ export interface ActivityDeps {
   config: ActivityConfig;
   /** Sends a signal to a running workflow (BR progress from inside the backup/restore children). */
   signalWorkflow?: (workflowId: string, signalName: string, arg: unknown) => Promise<void>;
+  /** Temporal's view of other workflows (forced delete, reconciler). */
+  workflows?: WorkflowInspector;
   log?: ActivityLog;
 }
 

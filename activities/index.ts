@@ -1,6 +1,6 @@
 // createActivities(deps): every clone activity, named after TiEM's workflow nodes, each wrapped by
 // the error boundary (activities/errors.ts). The worker registers the returned object.
-import type { ClusterActivities, CloneActivities } from './types.js';
+import type { ClusterActivities, CloneActivities, ReconcileActivities } from './types.js';
 import type { ActivityDeps } from './deps.js';
 import { withErrorBoundary } from './errors.js';
 import { createMaintenanceActivities } from './maintenance.js';
@@ -15,9 +15,13 @@ import { createCdcActivities } from './cdc.js';
 import { createLogActivities } from './logs.js';
 import { createDeleteActivities } from './delete.js';
 import { createTakeoverActivities } from './takeover.js';
+import { createReconcileActivities } from './reconcile.js';
 
-export function createActivities(deps: ActivityDeps): CloneActivities & ClusterActivities {
-  const activities: CloneActivities & ClusterActivities = {
+/** Everything the worker registers. */
+export type AllActivities = CloneActivities & ClusterActivities & ReconcileActivities;
+
+export function createActivities(deps: ActivityDeps): AllActivities {
+  const activities: AllActivities = {
     ...createMaintenanceActivities(deps),
     ...createResourceActivities(deps),
     ...createGcActivities(deps),
@@ -30,8 +34,9 @@ export function createActivities(deps: ActivityDeps): CloneActivities & ClusterA
     ...createLogActivities(deps),
     ...createDeleteActivities(deps),
     ...createTakeoverActivities(deps),
+    ...createReconcileActivities(deps),
   };
-  return withErrorBoundary(activities as unknown as Record<string, (...args: never[]) => Promise<unknown>>, deps.log) as unknown as CloneActivities & ClusterActivities;
+  return withErrorBoundary(activities as unknown as Record<string, (...args: never[]) => Promise<unknown>>, deps.log) as unknown as AllActivities;
 }
 
 export type { ActivityConfig, ActivityDeps, ActivityLog, PortRange } from './deps.js';

@@ -1,4 +1,5 @@
 // Host, disk and port allocation for the target (TiEM §6) and its release on the `fail` path.
+import { allocationRequestIdOf } from '../domain/ids.js';
 import type { ClusterInstance, ComponentType } from '../domain/types.js';
 import { parseSpecCode, zoneOf } from '../domain/validation.js';
 import type { AllocatedInstance, AllocationRequest, InstanceRequirement } from '../metadata/types.js';
@@ -7,10 +8,7 @@ import { DEFAULT_GLOBAL_PORT_RANGE, DEFAULT_PORT_RANGES, type ActivityDeps } fro
 
 type ResourceActivities = Pick<CloneActivities, 'prepareResource' | 'revertResourceAfterFailure'>;
 
-/** Deterministic, so a retried prepareResource upserts the same rows. */
-export function allocationRequestIdOf(holder: string): string {
-  return `${holder}/prepareResource`;
-}
+export { allocationRequestIdOf };
 
 export function instanceIdOf(targetClusterId: string, component: ClusterInstance['component'], n: number): string {
   return `${targetClusterId}-${component.toLowerCase()}-${n}`;

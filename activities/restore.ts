@@ -30,10 +30,11 @@ export function createRestoreActivities(deps: ActivityDeps): RestoreActivities {
             }),
           () => reporter.latest,
         );
-        await reporter.flush();
-        // Marked at once: from here on a retry must not run BR again (it would refuse the non-empty target).
+        // Recorded before anything else can fail or hang (the last progress signals below): from here
+        // on a retry must not run BR again (it would refuse the non-empty target).
         done = { clusterId: targetClusterId, backupId, backupTso: result.backupTs, restoredTso: '', size: result.sizeBytes, finishedAt: new Date().toISOString() };
         await deps.store.recordRestore(done);
+        await reporter.flush();
       }
       if (done.restoredTso) return { backupTs: done.backupTso, sizeBytes: done.size, restoredTs: done.restoredTso };
       // Nothing else writes to the target yet (the changefeed comes later): this TSO marks the restored state.

@@ -1,8 +1,8 @@
 // The contract between the clone workflows and their activities. Workflows proxy these
 // signatures; `createActivities(deps)` (activities/index.ts) implements them. Activity names are
 // TiEM's node names (seed workflow table) plus the new steps of spec §5.1.
-import type { BrProgress, CloneClusterRequest, TakeoverClusterRequest, ClusterInstance, CloneStrategy } from '../domain/types.js';
-import type { ClusterParameter, NewCluster } from '../metadata/types.js';
+import type { BrProgress, CloneClusterRequest, TakeoverClusterRequest, ClusterInstance, CloneStrategy, MaintenanceStatus } from '../domain/types.js';
+import type { ClusterParameter, NewCluster, RepairRecord } from '../metadata/types.js';
 
 /** The request without its secret: what activities other than the account steps receive. */
 export type PublicCloneRequest = Omit<CloneClusterRequest, 'dbPassword'>;
@@ -66,11 +66,13 @@ export interface CloneActivities {
   prepareResource(a: { holder: string; targetClusterId: string; request: PublicCloneRequest; target: NewCluster }): Promise<PreparedResource>;
   revertResourceAfterFailure(a: { allocationRequestId: string }): Promise<string>;
 
-  // source GC
-  readSourceClusterGCTime(a: { sourceClusterId: string }): Promise<string>;
+  // source GC: with `holder`, a durable hold (recorded before the change, spec §5.4)
+  /** With a holder: records the hold (once) and returns its original. */
+  readSourceClusterGCTime(a: { sourceClusterId: string; holder?: string }): Promise<string>;
   /** gcLifeTime '' → the worker's TIEM_CLONE_GC_LIFE_TIME; returns the value in effect. */
-  modifySourceClusterGCTime(a: { sourceClusterId: string; gcLifeTime: string }): Promise<string>;
-  recoverSourceClusterGCTime(a: { sourceClusterId: string; gcLifeTime: string }): Promise<void>;
+  modifySourceClusterGCTime(a: { sourceClusterId: string; gcLifeTime: string; holder?: string }): Promise<string>;
+  /** With a holder: releases its hold (the recorded original comes back) and says what it did. */
+  recoverSourceClusterGCTime(a: { sourceClusterId: string; gcLifeTime: string; holder?: string }): Promise<string | void>;
 
   // backup (backupSourceCluster creates the record; the backupCluster child runs BR)
   backupSourceCluster(a: { sourceClusterId: string; backupId: string }): Promise<BackupStarted>;
@@ -132,9 +134,47 @@ export interface ClusterActivities {
   /** Soft-deletes the cluster and its relations on both sides; its own changefeed tasks are marked Deleted. (endMaintenance clears the lock.) */
   deleteClusterMeta(a: { clusterId: string }): Promise<string>;
 
+  /** Who holds the cluster's maintenance status, and whether that workflow still runs (a forced delete cancels it first). */
+  describeMaintenance(a: { clusterId: string }): Promise<{ status: MaintenanceStatus; holder: string; holderStatus: WorkflowStatusName } | undefined>;
+  /** Waits, heartbeating, until the workflow has closed (its compensation ran); returns how it closed. */
+  waitWorkflowClosed(a: { workflowId: string }): Promise<{ status: WorkflowStatusName }>;
+
   // takeover
   /** Registers an existing TiUP-managed cluster (display, meta.yaml, keys, root checked over SQL). */
   takeoverCluster(a: TakeoverInput): Promise<{ clusterId: string; resultLines: string[] }>;
+}
+
+/** A Temporal workflow execution status as the client names it, or NOT_FOUND (never started, or past retention). */
+export type WorkflowStatusName =
+  | 'RUNNING'
+  | 'COMPLETED'
+  | 'FAILED'
+  | 'CANCELLED'
+  | 'TERMINATED'
+  | 'CONTINUED_AS_NEW'
+  | 'TIMED_OUT'
+  | 'UNSPECIFIED'
+  | 'PAUSED'
+  | 'UNKNOWN'
+  | 'NOT_FOUND';
+
+/** Something a workflow holds that outlived it: a GC hold, a maintenance lock, an allocation, a changefeed. */
+export interface Orphan {
+  kind: RepairRecord['kind'];
+  /** Source cluster (gcHold), cluster (maintenanceLock), allocation request id, changefeed id. */
+  subject: string;
+  holder: string;
+  holderStatus: WorkflowStatusName;
+  /** What the repair does, in words (also the dry-run answer). */
+  action: string;
+}
+
+/** The reconciler (spec §5.4): repairs what closed workflows left behind. */
+export interface ReconcileActivities {
+  /** Everything held by a workflow that is no longer running, with the repair each needs. */
+  findOrphans(a: Record<string, never>): Promise<Orphan[]>;
+  /** Repairs one orphan (idempotent) and records the repair. */
+  repairOrphan(a: { runId: string; orphan: Orphan }): Promise<RepairRecord>;
 }
 
 /** Signal payload the BR activities send to the clone workflow. */

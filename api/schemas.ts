@@ -322,11 +322,61 @@ export const HealthResponse = Type.Object(
   { $id: 'Health' },
 );
 
+// --- reconciler -------------------------------------------------------------------------------
+
+const RepairKind = Type.Enum(['gcHold', 'maintenanceLock', 'allocation', 'changefeed']);
+
+export const Orphan = Type.Object(
+  {
+    kind: RepairKind,
+    subject: Type.String({ description: 'source cluster (gcHold), cluster (maintenanceLock), allocation request id, changefeed id' }),
+    holder: Type.String({ description: 'the workflow that held it' }),
+    holderStatus: Type.String({ description: 'that workflow now: COMPLETED, FAILED, CANCELLED, TERMINATED, TIMED_OUT, NOT_FOUND' }),
+    action: Type.String({ description: 'what the repair does' }),
+  },
+  { $id: 'Orphan' },
+);
+
+export const RepairRecord = Type.Object(
+  {
+    id: Type.String(),
+    at: Type.String(),
+    runId: Type.String({ description: 'the reconciler run (workflow id)' }),
+    kind: RepairKind,
+    subject: Type.String(),
+    holder: Type.String(),
+    holderStatus: Type.String(),
+    action: Type.String(),
+    outcome: Type.Enum(['repaired', 'failed']),
+    error: Type.Optional(Type.String()),
+  },
+  { $id: 'RepairRecord' },
+);
+
+export const ReconcileRunBody = Type.Object(
+  { dryRun: Type.Optional(Type.Boolean({ description: 'list what would be repaired, change nothing' })) },
+  { additionalProperties: false },
+);
+
+export const ReconcileReport = Type.Object(
+  {
+    runId: Type.String(),
+    dryRun: Type.Boolean(),
+    orphans: Type.Array(Type.Ref('Orphan')),
+    repairs: Type.Array(Type.Ref('RepairRecord')),
+  },
+  { $id: 'ReconcileReport' },
+);
+export const ReconcileReportResponse = envelope(Type.Ref('ReconcileReport'), 'ReconcileReportResponse');
+
+export const RepairListQuery = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })) }, { additionalProperties: false });
+export const RepairListResponse = envelope(Type.Object({ repairs: Type.Array(Type.Ref('RepairRecord')) }), 'RepairListResponse');
+
 /**
  * Response schemas referenced by `$ref` (fastify.addSchema): named components of the OpenAPI
  * document. Request schemas stay inline, since the TypeBox validator compiles each one alone.
  */
-export const SHARED_SCHEMAS: TSchema[] = [ErrorEnvelope, CloneResponseData, CloneProgress, WorkflowDetail, WorkflowSummary, ClusterInfo, ClusterDetail, HostInfo];
+export const SHARED_SCHEMAS: TSchema[] = [ErrorEnvelope, CloneResponseData, CloneProgress, WorkflowDetail, WorkflowSummary, ClusterInfo, ClusterDetail, HostInfo, Orphan, RepairRecord, ReconcileReport];
 
 // --- the schemas and api/types.ts describe the same wire shapes ---------------------------------
 

@@ -14,6 +14,7 @@ import { ApiError, errorHandler, sendError } from './errors.js';
 import { OPENAPI_INFO } from './openapi.js';
 import { cloneRoutes } from './routes/clone.js';
 import { clusterRoutes } from './routes/clusters.js';
+import { reconcilerRoutes } from './routes/reconciler.js';
 import { resourceRoutes } from './routes/resources.js';
 import { systemRoutes } from './routes/system.js';
 import { workflowRoutes } from './routes/workflows.js';
@@ -62,6 +63,7 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
         { name: 'clusters', description: 'clone, list, show, delete, takeover' },
         { name: 'workflows', description: 'flow detail, list, cancel' },
         { name: 'resources', description: 'the host pool' },
+        { name: 'reconciler', description: 'repairs of what closed workflows left behind' },
         { name: 'system', description: 'health' },
       ],
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
@@ -80,6 +82,7 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
     workflowRoutes(api, routeDeps);
     clusterRoutes(api, routeDeps);
     resourceRoutes(api, routeDeps);
+    reconcilerRoutes(api, routeDeps);
   });
   return app;
 }

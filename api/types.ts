@@ -154,3 +154,7 @@ export interface HealthStatus {
   checks: { metadata: 'ok' | 'error'; temporal: 'ok' | 'error' };
 }
 // GET /api/v1/openapi.json → the OpenAPI 3 document (also written to docs/openapi.json)
+
+// POST /api/v1/reconciler/run {dryRun?} → what was found and repaired; GET /api/v1/reconciler/repairs
+export type { ReconcileReport } from '../workflows/reconcileOrphans.js';
+export type { RepairRecord } from '../metadata/types.js';

@@ -32,6 +32,8 @@ const NODE_STATUS: Record<NodeStatus, WorkflowNodeInfo['status']> = {
   done: 'Finished',
   failed: 'Error',
   skipped: 'Skipped',
+  // TiEM has no such state: the node is still being worked on.
+  compensating: 'Processing',
   compensated: 'Compensated',
 };
 

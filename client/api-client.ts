@@ -9,6 +9,8 @@ import type {
   Envelope,
   HostBody,
   HostInfo,
+  ReconcileReport,
+  RepairRecord,
   TakeoverRequestBody,
   WorkflowDetail,
   WorkflowSummary,
@@ -116,5 +118,13 @@ export class ApiClient {
 
   async listHosts(): Promise<HostInfo[]> {
     return listOf<HostInfo>(await this.call('GET', '/api/v1/resources/hosts'), 'hosts');
+  }
+
+  runReconciler(dryRun: boolean): Promise<ReconcileReport> {
+    return this.call('POST', '/api/v1/reconciler/run', { dryRun });
+  }
+
+  async listRepairs(limit?: number): Promise<RepairRecord[]> {
+    return listOf<RepairRecord>(await this.call('GET', `/api/v1/reconciler/repairs${limit ? `?limit=${limit}` : ''}`), 'repairs');
   }
 }

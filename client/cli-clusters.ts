@@ -1,4 +1,4 @@
-// `tiem cluster list|show|takeover|delete` and `tiem hosts import|list`.
+// `tiem cluster list|show|takeover|delete`, `tiem hosts import|list` and `tiem reconcile`.
 import { readFileSync } from 'node:fs';
 import type { ClusterDetail, TakeoverRequestBody } from '../api/types.js';
 import { TiemError } from '../domain/errors.js';
@@ -125,4 +125,30 @@ export async function hostsCommand(ctx: CliContext, argv: string[]): Promise<Exi
     default:
       throw new TiemError('PARAMETER_INVALID', `unknown hosts command ${sub ?? '(none)'}: expected import or list`);
   }
+}
+
+/** `tiem reconcile [--dry-run]` runs the reconciler now; `tiem reconcile history` lists its repairs. */
+export async function reconcileCommand(ctx: CliContext, argv: string[]): Promise<ExitCode> {
+  if (argv[0] === 'history') {
+    const { values } = parse(argv.slice(1), { limit: { type: 'string' } });
+    const repairs = await ctx.api.listRepairs(values.limit ? Number(values.limit) : undefined);
+    if (ctx.json) console.log(JSON.stringify(repairs));
+    else if (!repairs.length) console.log('no repairs recorded');
+    else for (const l of table(['AT', 'KIND', 'SUBJECT', 'HOLDER', 'WAS', 'OUTCOME', 'ACTION'], repairs.map((r) => [r.at, r.kind, r.subject, r.holder, r.holderStatus, r.outcome, r.error ? `${r.action} (${r.error})` : r.action]))) console.log(l);
+    return EXIT.ok;
+  }
+  const { values } = parse(argv, { 'dry-run': { type: 'boolean' } });
+  const dryRun = values['dry-run'] === true;
+  const report = await ctx.api.runReconciler(dryRun);
+  if (ctx.json) {
+    console.log(JSON.stringify(report));
+  } else if (!report.orphans.length) {
+    console.log('nothing to repair: every hold, lock, allocation and changefeed belongs to a running workflow or a finished clone');
+  } else if (dryRun) {
+    console.log(`would repair ${report.orphans.length} item(s) (dry run, nothing changed):`);
+    for (const l of table(['KIND', 'SUBJECT', 'HOLDER', 'WAS', 'ACTION'], report.orphans.map((o) => [o.kind, o.subject, o.holder, o.holderStatus, o.action]))) console.log(l);
+  } else {
+    for (const l of table(['KIND', 'SUBJECT', 'HOLDER', 'OUTCOME', 'DONE'], report.repairs.map((r) => [r.kind, r.subject, r.holder, r.outcome, r.error ?? r.action]))) console.log(l);
+  }
+  return report.repairs.some((r) => r.outcome === 'failed') ? EXIT.failed : EXIT.ok;
 }

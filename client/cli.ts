@@ -9,7 +9,7 @@
 // Exit codes: 0 success · 1 failed (workflow failed, API 5xx) · 2 bad input or refused (4xx incl.
 // 409, and the admission refusals 21301–21304 the spec answers with 500) · 3 cancelled ·
 // 4 cannot reach the API or not authorised. Errors always show the TiEM code: `error [20114]: …`.
-import { clusterCommand, hostsCommand } from './cli-clusters.js';
+import { clusterCommand, hostsCommand, reconcileCommand } from './cli-clusters.js';
 import { apiFromEnv, DEFAULT_API_URL, EXIT, reportError, type CliContext, type ExitCode } from './cli-common.js';
 import { cancelCommand, cloneCommand, listCommand, statusCommand, watchCommand } from './cli-workflows.js';
 
@@ -44,6 +44,12 @@ to the end (exit 3 when cancelled).`,
        tiem cluster delete <clusterId> [--force] [--wait] [--json]
 takeover registers an existing TiUP-managed cluster (root password from TIEM_DB_PASSWORD or stdin);
 delete destroys a cluster (refused with 20114 while under maintenance unless --force).`,
+  reconcile: `usage: tiem reconcile [--dry-run] [--json]
+       tiem reconcile history [--limit N] [--json]
+Finds what closed workflows (terminated, timed out, failed in cleanup) left behind — GC holds on
+sources, maintenance locks, hosts of never deployed targets, changefeeds into unfinished targets —
+and repairs it, the source first. --dry-run lists what it would repair and changes nothing.
+history lists past repairs (the scheduled runs' too), newest first.`,
   hosts: `usage: tiem hosts import <file.csv|file.json> [--json]
        tiem hosts list [--json]
 CSV header: ip,hostName,region,zone,rack,arch,cpuCores,memory,disks
@@ -61,6 +67,7 @@ commands:
   cancel     cancel a workflow (compensation runs)
   cluster    list | show | takeover | delete
   hosts      import | list the host pool
+  reconcile  repair what closed workflows left behind (--dry-run: list it) | history
   help       this text; \`tiem <command> --help\` for a command
 
 every command takes --json (one JSON document on stdout)
@@ -74,6 +81,7 @@ const COMMANDS: Record<string, (ctx: CliContext, argv: string[]) => Promise<Exit
   cancel: cancelCommand,
   cluster: clusterCommand,
   hosts: hostsCommand,
+  reconcile: reconcileCommand,
 };
 
 export async function main(argv = process.argv.slice(2), processEnv: NodeJS.ProcessEnv = process.env): Promise<number> {

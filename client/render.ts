@@ -8,6 +8,7 @@ const mark: Record<ProgressNode['status'], string> = {
   done: '✓',
   skipped: '-',
   failed: '✗',
+  compensating: '⟳',
   compensated: '↺',
 };
 
@@ -33,7 +34,7 @@ export function createProgressPrinter(write: (line: string) => void = (l) => con
   return (p: CloneProgress): void => {
     for (const n of p.nodes) {
       const br = n.br ? Math.floor(n.br.percent / 10) : -1;
-      const key = `${n.status}|${br}|${n.result.length}`;
+      const key = `${n.status}|${br}|${n.result.length}|${n.lastError ?? ''}`;
       if (seen.get(n.name) === key) continue;
       const prev = seen.get(n.name);
       seen.set(n.name, key);
@@ -43,7 +44,7 @@ export function createProgressPrinter(write: (line: string) => void = (l) => con
         write(`  ${mark.running} ${n.name.padEnd(28)} ${n.br.step} ${n.br.percent.toFixed(1)}%${total}`);
         continue;
       }
-      const last = n.status === 'running' ? '' : n.result.at(-1);
+      const last = n.status === 'compensating' ? `retrying: ${n.lastError ?? ''}` : n.status === 'running' ? '' : n.result.at(-1);
       write(`  ${mark[n.status]} ${n.name.padEnd(28)} ${n.status}${seconds(n)}${last ? `  ${last}` : ''}`);
     }
     if (p.status !== 'Running' && !seen.has(`__end`)) {

@@ -12,6 +12,7 @@ export interface ViewNode {
   endTime?: string;
   result: string[];
   br?: { step: string; percent: number; bytes?: number; totalBytes?: number; speedBytesPerSec?: number };
+  lastError?: string;
 }
 
 export interface WatchState {
@@ -37,7 +38,7 @@ const fromWire: Record<WorkflowNodeInfo['status'], NodeStatus> = {
 export function toWatchState(d: WorkflowDetail): WatchState {
   const p = d.progress;
   const nodes: ViewNode[] = p
-    ? p.nodes.map((n) => ({ name: n.name, state: n.status, startTime: n.startTime, endTime: n.endTime, result: n.result, br: n.br }))
+    ? p.nodes.map((n) => ({ name: n.name, state: n.status, startTime: n.startTime, endTime: n.endTime, result: n.result, br: n.br, lastError: n.lastError }))
     : d.nodeInfo.map((n) => ({
         name: n.name,
         state: fromWire[n.status] ?? 'pending',
@@ -94,7 +95,7 @@ export function progressBar(percent: number, width = 20): string {
   return `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}]`;
 }
 
-const mark: Record<NodeStatus, string> = { pending: '·', running: '▶', done: '✓', skipped: '-', failed: '✗', compensated: '↺' };
+const mark: Record<NodeStatus, string> = { pending: '·', running: '▶', done: '✓', skipped: '-', failed: '✗', compensating: '⟳', compensated: '↺' };
 
 const ansi = {
   current: (s: string) => `\x1b[1;36m${s}\x1b[0m`,
@@ -122,7 +123,7 @@ export function brRate(n: ViewNode, now: number): number | undefined {
 export function nodeLine(n: ViewNode, now: number): string {
   const ms = elapsedMs(n, now);
   const duration = ms === undefined || n.state === 'pending' || n.state === 'skipped' ? '' : formatDuration(ms);
-  const last = n.state === 'running' ? '' : (n.result.at(-1) ?? '');
+  const last = n.state === 'compensating' ? `retrying: ${n.lastError ?? ''}` : n.state === 'running' ? '' : (n.result.at(-1) ?? '');
   return `  ${mark[n.state]} ${n.name.padEnd(28)} ${n.state.padEnd(11)} ${duration.padStart(7)}${last ? `  ${last}` : ''}`.trimEnd();
 }
 
@@ -155,6 +156,7 @@ function paint(n: ViewNode, line: string): string {
       return ansi.current(line);
     case 'failed':
       return ansi.failed(line);
+    case 'compensating':
     case 'compensated':
       return ansi.compensated(line);
     case 'pending':

@@ -82,6 +82,7 @@ export class ProgressTracker {
     const n = this.node(name);
     n.status = 'done';
     n.endTime = this.now();
+    n.lastError = undefined;
     n.result.push(...lines);
   }
 
@@ -102,7 +103,23 @@ export class ProgressTracker {
   compensated(name: string, lines: string[] = []): void {
     const n = this.node(name);
     n.status = 'compensated';
+    n.lastError = undefined;
     n.result.push(...lines);
+  }
+
+  /** An undo that retries without limit failed and will try again. */
+  compensating(name: string, lastError: string): void {
+    const n = this.node(name);
+    n.status = 'compensating';
+    n.lastError = lastError;
+  }
+
+  /** A step that failed but is retried later (e.g. an early GC release retried at the end). */
+  deferred(name: string, lastError: string, line: string): void {
+    const n = this.node(name);
+    n.status = 'pending';
+    n.lastError = lastError;
+    n.result.push(line);
   }
 
   addLines(name: string, lines: string[]): void {

@@ -137,7 +137,8 @@ export interface SourceFacts {
 }
 
 /** Node statuses of the progress query (spec §5.5). */
-export type NodeStatus = 'pending' | 'running' | 'done' | 'skipped' | 'failed' | 'compensated';
+/** `compensating`: an undo that must not give up is waiting to retry (`lastError` says why). */
+export type NodeStatus = 'pending' | 'running' | 'done' | 'skipped' | 'failed' | 'compensating' | 'compensated';
 
 export interface BrProgress {
   step: string; // BR step, e.g. "Full Backup", "Checksum", "Full Restore"
@@ -154,6 +155,8 @@ export interface ProgressNode {
   endTime?: string;
   result: string[];
   br?: BrProgress;
+  /** While `compensating` (or a forward step retried later): the last error seen. */
+  lastError?: string;
 }
 
 export interface CloneProgress {

@@ -28,6 +28,8 @@ export interface WorkerConfig {
   maxConcurrentActivities: number;
   /** Upper bound on heartbeat throttling, so cancellation reaches tool runs quickly. */
   heartbeatThrottleMs: number;
+  /** Period of the reconciler schedule; 0 leaves the schedule alone (another deployment owns it). */
+  reconcileIntervalMs: number;
 }
 
 export class ConfigError extends Error {
@@ -95,6 +97,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     shutdownGraceMs: duration('TIEM_SHUTDOWN_GRACE', env.TIEM_SHUTDOWN_GRACE, '30s', problems),
     maxConcurrentActivities: int('TIEM_MAX_CONCURRENT_ACTIVITIES', env.TIEM_MAX_CONCURRENT_ACTIVITIES, 20, problems),
     heartbeatThrottleMs: duration('TIEM_HEARTBEAT_THROTTLE', env.TIEM_HEARTBEAT_THROTTLE, '30s', problems),
+    reconcileIntervalMs: duration('TIEM_RECONCILE_INTERVAL', env.TIEM_RECONCILE_INTERVAL, '5m', problems),
   };
   if (config.shutdownGraceMs <= 0) problems.push('TIEM_SHUTDOWN_GRACE must be more than 0: in-flight tool runs need time to stop');
   duration('TIEM_CLONE_GC_LIFE_TIME', config.cloneGcLifeTime, '720h', problems);

@@ -2,16 +2,17 @@
 // plus the workflows, on one task queue. Used by worker/main.ts, the demo and the tests.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { PayloadCodec } from '@temporalio/common';
 import { createActivities } from '../activities/index.js';
-import type { ActivityDeps } from '../activities/deps.js';
+import type { ActivityDeps, WorkflowInspector } from '../activities/deps.js';
 import { createBrClient, createTicdcClient, createTidbSqlClient, createTiupClient } from '../adapters/index.js';
 import { openMetadataStore } from '../metadata/index.js';
 import type { MetadataStore } from '../metadata/types.js';
 import { createEncryptionCodec } from '../security/codec.js';
 import type { WorkerConfig } from './config.js';
+import { ensureReconcilerSchedule } from './reconciler-schedule.js';
 
 export const workflowsPath = join(dirname(fileURLToPath(import.meta.url)), '..', 'workflows', 'index.ts');
 
@@ -46,6 +47,21 @@ export function createActivityDeps(
           await signalClient.workflow.getHandle(workflowId).signal(signalName, arg);
         }
       : undefined,
+    workflows: signalClient ? temporalWorkflowInspector(signalClient) : undefined,
+  };
+}
+
+/** Execution statuses through the Temporal client; a workflow Temporal does not know is NOT_FOUND. */
+export function temporalWorkflowInspector(client: Client): WorkflowInspector {
+  return {
+    async status(workflowId) {
+      try {
+        return (await client.workflow.getHandle(workflowId).describe()).status.name;
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return 'NOT_FOUND';
+        throw err;
+      }
+    },
   };
 }
 
@@ -68,6 +84,7 @@ export async function createCloneWorker(
   // A client for the BR progress signals the activities send to the clone workflow.
   const clientConnection = await Connection.connect({ address: config.temporalAddress });
   const client = new Client({ connection: clientConnection, namespace: config.namespace, dataConverter: { payloadCodecs: codecs } });
+  if (config.reconcileIntervalMs > 0) await ensureReconcilerSchedule(client, { taskQueue: config.taskQueue, intervalMs: config.reconcileIntervalMs });
   const worker = await Worker.create({
     connection,
     namespace: config.namespace,

@@ -1,35 +1,52 @@
 // Child workflows awaited by cloneCluster: TiEM's wait nodes (waitBackup, waitSyncParam,
 // waitRestore) and asyncBuildLog become these.
-import { CancellationScope } from '@temporalio/workflow';
+import { CancellationScope, log, patched } from '@temporalio/workflow';
 import type { BrRunOutcome, ModifyParametersInput, ProgressReport } from '../activities/types.js';
 import { br, short, tiup } from './activity-options.js';
+import { describe } from './failures.js';
+import * as v1 from './legacy/activity-options-v1.js';
+import { PATCHES } from './patches.js';
+
+/** The proxies of this execution: histories from before the patch keep their cancellation types. */
+function proxies() {
+  return patched(PATCHES.settledUndo) ? { short, tiup, br } : { short: v1.short, tiup: v1.tiup, br: v1.br };
+}
 
 /** TiEM BackupCluster: backup → updateBackupRecord; the record is marked Failed on any failure. */
 export async function backupCluster(input: { backupId: string; report?: ProgressReport }): Promise<BrRunOutcome> {
+  const acts = proxies();
   try {
-    const outcome = await br.backup(input);
-    await short.updateBackupRecord({ backupId: input.backupId, status: 'Finished', outcome });
+    const outcome = await acts.br.backup(input);
+    await acts.short.updateBackupRecord({ backupId: input.backupId, status: 'Finished', outcome });
     return outcome;
   } catch (err) {
-    await CancellationScope.nonCancellable(() => short.updateBackupRecord({ backupId: input.backupId, status: 'Failed' }));
+    try {
+      await CancellationScope.nonCancellable(() => acts.short.updateBackupRecord({ backupId: input.backupId, status: 'Failed' }));
+    } catch (markErr) {
+      // The backup's own failure, and its code, is what the clone must report.
+      if (!patched(PATCHES.settledUndo)) throw markErr;
+      log.warn('backup record not marked Failed', { backupId: input.backupId, error: describe(markErr) });
+    }
     throw err;
   }
 }
 
 /** TiEM RestoreExistCluster: restoreFromSrcCluster. */
 export async function restoreCluster(input: { targetClusterId: string; backupId: string; report?: ProgressReport }): Promise<BrRunOutcome> {
-  return br.restoreFromSrcCluster(input);
+  return proxies().br.restoreFromSrcCluster(input);
 }
 
 /** TiEM ModifyParameters: validationParameter → modifyParameter → refreshParameter → persistParameter. */
 export async function modifyParameters(input: ModifyParametersInput): Promise<void> {
-  await short.validationParameter(input);
-  const { roles } = await tiup.modifyParameter(input);
-  if (roles.length) await tiup.refreshParameter({ clusterId: input.clusterId, roles });
-  await short.persistParameter(input);
+  const acts = proxies();
+  await acts.short.validationParameter(input);
+  const { roles } = await acts.tiup.modifyParameter(input);
+  if (roles.length) await acts.tiup.refreshParameter({ clusterId: input.clusterId, roles });
+  await acts.short.persistParameter(input);
 }
 
 /** TiEM BuildLogConfig, started fire-and-forget (parent close policy ABANDON): its errors never affect the clone. */
 export async function buildLogConfig(input: { clusterId: string }): Promise<void> {
-  await short.collectLogConfig(input);
+  // A TiUP push per host: the tool-run class (heartbeats, hours), not a one-minute metadata step.
+  await tiup.collectLogConfig(input);
 }

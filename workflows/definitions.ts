@@ -31,15 +31,4 @@ export const TiemCloneStep = defineSearchAttributeKey('TiemCloneStep', SearchAtt
 
 export const SEARCH_ATTRIBUTES = [TiemClusterId, TiemSourceClusterId, TiemCloneStrategy, TiemCloneStep];
 
-/** Workflow ids are deterministic so a retry or a second request finds the same execution. */
-export const workflowIds = {
-  clone: (targetClusterId: string) => `clone-${targetClusterId}`,
-  backup: (backupId: string) => `backup-${backupId}`,
-  restore: (targetClusterId: string, backupId: string) => `restore-${targetClusterId}-${backupId}`,
-  modifyParameters: (clusterId: string, purpose: string) => `modify-parameters-${clusterId}-${purpose}`,
-  buildLogConfig: (clusterId: string) => `build-log-config-${clusterId}`,
-  deleteCluster: (clusterId: string) => `delete-${clusterId}`,
-  takeoverCluster: (tiupClusterName: string) => `takeover-${tiupClusterName}`,
-  /** TiCDC ids must match ^[a-zA-Z0-9]+(-[a-zA-Z0-9]+)*$. */
-  changefeed: (targetClusterId: string) => `clone-${targetClusterId.replace(/[^a-zA-Z0-9]/g, '')}`,
-};
+export { workflowIds } from '../domain/ids.js';

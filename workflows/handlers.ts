@@ -31,9 +31,11 @@ export function registerHandlers(progress: ProgressTracker, ids: { clusterId: st
   };
 }
 
-/** Runs one node: progress times and result lines, the TiemCloneStep search attribute. */
-export function stepRunner(progress: ProgressTracker) {
-  return async function step<T>(name: string, fn: () => Promise<T>, lines?: (r: T) => string[]): Promise<T> {
+/** Runs one node of `Node` (the flow's typed node names): progress times and result lines, the TiemCloneStep search attribute. */
+export type StepRunner<Node extends string> = <T>(name: Node, fn: () => Promise<T>, lines?: (r: T) => string[]) => Promise<T>;
+
+export function stepRunner<Node extends string = string>(progress: ProgressTracker): StepRunner<Node> {
+  return async function step<T>(name: Node, fn: () => Promise<T>, lines?: (r: T) => string[]): Promise<T> {
     progress.start(name);
     upsertSearchAttributes([{ key: TiemCloneStep, value: name }]);
     try {

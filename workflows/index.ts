@@ -3,3 +3,4 @@ export { cloneCluster } from './cloneCluster.js';
 export { backupCluster, restoreCluster, modifyParameters, buildLogConfig } from './children.js';
 export { deleteCluster } from './deleteCluster.js';
 export { takeoverCluster } from './takeoverCluster.js';
+export { reconcileOrphans } from './reconcileOrphans.js';

@@ -40,6 +40,8 @@ test('every route is documented, with bearer auth except health', () => {
     'GET /api/v1/clusters/{id}': 'getCluster',
     'DELETE /api/v1/clusters/{id}': 'deleteCluster',
     'POST /api/v1/resources/hosts': 'importHosts',
+    'POST /api/v1/reconciler/run': 'runReconciler',
+    'GET /api/v1/reconciler/repairs': 'listRepairs',
     'GET /api/v1/resources/hosts': 'listHosts',
     'GET /api/v1/workflow/{workFlowId}': 'getWorkflow',
     'POST /api/v1/workflow/{workFlowId}/cancel': 'cancelWorkflow',

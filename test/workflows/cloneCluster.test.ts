@@ -230,12 +230,16 @@ describe('compensation', () => {
     expect(r.indexOf('destroyCluster')).toBeLessThan(r.indexOf('endMaintenance'));
   });
 
-  test('a failure in the end step does not undo a finished clone', async () => {
-    const r = await runClone('CDCSync', { failAt: 'endMaintenance' });
-    expect(failureOf(r.error)).toBeInstanceOf(ApplicationFailure);
+  test('a failing end action undoes nothing and never keeps the locks (each end action is independent)', async () => {
+    // persistCluster runs in the target branch (call 1) and in the end (call 2).
+    const r = await runClone('CDCSync', { failOnCall: { persistCluster: 2 } });
+    const f = failureOf(r.error) as ApplicationFailure;
+    expect(f.message).toContain('persistCluster');
     for (const undoStep of ['removeChangefeed', 'setClusterFailure', 'revertResourceAfterFailure', 'destroyCluster']) {
       expect(r.called(undoStep)).toBe(false);
     }
+    expect(r.indexOf('endMaintenance')).toBeGreaterThan(r.names().lastIndexOf('persistCluster'));
+    expect(r.called('collectLogConfig')).toBe(true);
     expect(r.progress.nodes.find((x) => x.name === 'syncIncrData')!.status).toBe('done');
     expect(r.progress.nodes.find((x) => x.name === 'end')!.status).toBe('failed');
   });
@@ -268,6 +272,7 @@ describe('cancellation', () => {
       await h.cancel();
     });
     expect(failureOf(r.error)).toBeInstanceOf(CancelledFailure);
+    if (hangAt === 'deployCluster') await recordHistory(r.handle, 'clone-snapshot-cancelled');
     expect(r.cancelled).toContain(hangAt);
     expect(r.called('setClusterFailure')).toBe(true);
     expect(r.called('recoverSourceClusterGCTime')).toBe(true);
@@ -282,5 +287,77 @@ describe('cancellation', () => {
     expect(f.message).toContain('injected failure in startCluster');
     expect(r.cancelled).toContain('backup');
     expect(r.called('updateBackupRecord')).toBe(true); // the backup record is marked Failed
+  });
+});
+
+describe('survives: undo after settle, patient cleanup of the source', () => {
+  const callOf = (r: { calls: { name: string; start: number; end?: number }[] }, name: string) => r.calls.find((c) => c.name === name)!;
+
+  test.each([
+    ['syncIncrData', 'CDCSync', 'removeChangefeed'],
+    ['modifySourceClusterGCTime', 'Snapshot', 'recoverSourceClusterGCTime'],
+    ['prepareResource', 'Snapshot', 'revertResourceAfterFailure'],
+    ['startMaintenance', 'Snapshot', 'endMaintenance'],
+  ] as const)('cancelled while %s (%s) runs: %s starts only after it ended', async (slow, strategy, undoStep) => {
+    const r = await runClone(strategy, { notifyAt: slow, delays: { [slow]: 1500 } }, {}, async (h, started) => {
+      await started;
+      await h.cancel();
+    });
+    expect(failureOf(r.error)).toBeInstanceOf(CancelledFailure);
+    const forward = callOf(r, slow);
+    const undone = r.calls.filter((c) => c.name === undoStep).at(-1)!;
+    expect(undone).toBeDefined();
+    expect(undone.start).toBeGreaterThanOrEqual(forward.end!);
+  });
+
+  test('a failure in the other branch waits for a short step to settle before undoing it', async () => {
+    const r = await runClone('Snapshot', { failAt: 'buildConfig', delays: { modifySourceClusterGCTime: 1500, buildConfig: 200 } });
+    expect(failureOf(r.error)).toBeInstanceOf(ApplicationFailure);
+    expect(callOf(r, 'recoverSourceClusterGCTime').start).toBeGreaterThanOrEqual(callOf(r, 'modifySourceClusterGCTime').end!);
+  });
+
+  test('GC is put back however long the source is unreachable, and the wait is visible', async () => {
+    let sawCompensating: { status: string; lastError?: string } | undefined;
+    const r = await runClone('Snapshot', { failAt: 'deployCluster', failTimes: { recoverSourceClusterGCTime: 11 } }, {}, async (h) => {
+      for (let i = 0; i < 600 && !sawCompensating; i++) {
+        const n = (await h.query(progressQuery)).nodes.find((x) => x.name === 'modifySourceClusterGCTime')!;
+        if (n.status === 'compensating') sawCompensating = n;
+        else await new Promise((res) => setTimeout(res, 100));
+      }
+    });
+    expect((failureOf(r.error) as ApplicationFailure).message).toContain('injected failure in deployCluster');
+    await recordHistory(r.handle, 'clone-snapshot-gc-outage');
+    expect(sawCompensating?.lastError).toContain('injected outage in recoverSourceClusterGCTime');
+    // 11 failed attempts (more than the old 10-attempt budget), then the 12th put GC back.
+    expect(r.calls.filter((c) => c.name === 'recoverSourceClusterGCTime')).toHaveLength(12);
+    expect(r.progress.compensationErrors).toEqual([]);
+    expect(r.progress.nodes.find((x) => x.name === 'modifySourceClusterGCTime')!.status).toBe('compensated');
+    expect(r.calls.at(-1)!.name).toBe('endMaintenance');
+  }, 180_000);
+
+  test('a failed GC release after the backup does not fail the clone: the end releases it', async () => {
+    const r = await runClone('Snapshot', { failTimes: { recoverSourceClusterGCTime: 1 }, failTimesNonRetryable: true });
+    expect(r.error).toBeUndefined();
+    expect(r.called('destroyCluster')).toBe(false);
+    expect(r.called('restoreFromSrcCluster')).toBe(true);
+    const recoveries = r.calls.filter((c) => c.name === 'recoverSourceClusterGCTime');
+    expect(recoveries).toHaveLength(2);
+    expect(recoveries[1].start).toBeGreaterThan(callOf(r, 'reconcileAccounts').start);
+    expect(r.progress.status).toBe('Finished');
+  });
+
+  test('the backup\'s own error and code win over a failure to mark its record Failed', async () => {
+    const r = await runClone('Snapshot', { failAt: ['backup', 'updateBackupRecord'] });
+    const f = failureOf(r.error) as ApplicationFailure;
+    expect(f.message).toContain('injected failure in backup');
+    expect(f.message).not.toContain('injected failure in updateBackupRecord');
+    expect(r.progress.error?.code).toBe(9995);
+  });
+
+  test('the source is put back before the collateral target is destroyed', async () => {
+    const r = await runClone('Snapshot', { failAt: 'backup', delays: { backup: 2500 } });
+    expect(failureOf(r.error)).toBeInstanceOf(ApplicationFailure);
+    expect(r.called('destroyCluster')).toBe(true);
+    expect(r.indexOf('recoverSourceClusterGCTime')).toBeLessThan(r.indexOf('destroyCluster'));
   });
 });

@@ -6,13 +6,29 @@ import { fileURLToPath } from 'node:url';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { WorkflowFailedError, WorkflowIdReusePolicy } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
-import type { CloneActivities, ClusterActivities, TakeoverInput } from '../../activities/types.js';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import type { CloneActivities, ClusterActivities, TakeoverInput, WorkflowStatusName } from '../../activities/types.js';
 import { TiemError } from '../../domain/errors.js';
 import type { CloneProgress } from '../../domain/types.js';
 import { temporalCliPath } from '../../embedded/temporal-server.js';
 import { startWithAdmission } from '../../client/admission.js';
 import { progressQuery, SEARCH_ATTRIBUTES, workflowIds } from '../../workflows/definitions.js';
+import { mockActivities } from './mock-activities.js';
+
+function cloneRequest(targetId: string) {
+  return {
+    sourceClusterId: 'src-cluster-1',
+    cloneStrategy: 'Snapshot',
+    clusterName: `clone-of-${targetId}`,
+    dbPassword: 'Secret-Passw0rd',
+    clusterVersion: 'v7.5.1',
+    region: 'Region1',
+    cpuArchitecture: 'X86_64',
+    resourceParameters: {
+      instanceResource: ['PD', 'TiDB', 'TiKV'].map((componentType) => ({ componentType, resource: [{ zoneCode: 'Region1,Zone1', specCode: '4C8G', count: componentType === 'TiKV' ? 3 : 1 }] })),
+    },
+  };
+}
 
 const workflowsPath = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'workflows', 'index.ts');
 let env: TestWorkflowEnvironment;
@@ -33,12 +49,19 @@ afterAll(async () => {
 type Acts = Pick<CloneActivities, 'endMaintenance'> & ClusterActivities;
 
 /** Mocked activities; `fail` maps an activity to the TiEM error it throws (non-retryable). */
+async function statusOf(workflowId: string) {
+  return (await env.client.workflow.getHandle(workflowId).describe()).status.name;
+}
+
+/** cluster id → the workflow holding its maintenance status (what describeMaintenance reports). */
+const holders = new Map<string, string>();
+
 function mocks(fail: Partial<Record<keyof Acts, TiemError>> = {}) {
-  const calls: { name: string; arg: unknown }[] = [];
+  const calls: { name: string; arg: unknown; start: number }[] = [];
   const wrap =
-    <A, R>(name: keyof Acts, result: (a: A) => R) =>
+    <A, R>(name: keyof Acts, result: (a: A) => R | Promise<R>) =>
     async (a: A): Promise<R> => {
-      calls.push({ name, arg: a });
+      calls.push({ name, arg: a, start: Date.now() });
       const e = fail[name];
       if (e) throw ApplicationFailure.create({ type: e.errorName, message: e.message, nonRetryable: true, details: [e.details] });
       return result(a);
@@ -51,20 +74,42 @@ function mocks(fail: Partial<Record<keyof Acts, TiemError>> = {}) {
     revertResource: wrap('revertResource', () => 'released 1'),
     deleteClusterMeta: wrap('deleteClusterMeta', () => 'deleted'),
     takeoverCluster: wrap('takeoverCluster', (a: TakeoverInput) => ({ clusterId: a.clusterName, resultLines: ['taken over'] })),
+    // As the real ones: the lock's holder from a table the test fills, its status from Temporal.
+    describeMaintenance: wrap('describeMaintenance', async (a: { clusterId: string }): Promise<Awaited<ReturnType<Acts['describeMaintenance']>>> => {
+      const holder = holders.get(a.clusterId);
+      return holder ? { status: 'Cloning' as const, holder, holderStatus: await statusOf(holder) } : undefined;
+    }),
+    waitWorkflowClosed: wrap('waitWorkflowClosed', async (a: { workflowId: string }): Promise<{ status: WorkflowStatusName }> => {
+      for (;;) {
+        const status = await statusOf(a.workflowId);
+        if (status !== 'RUNNING') return { status };
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }),
   };
   return { activities, calls, names: () => calls.map((c) => c.name) };
 }
 
-async function withWorker<T>(m: ReturnType<typeof mocks>, fn: (taskQueue: string) => Promise<T>): Promise<T> {
+async function withWorker<T>(m: { activities: object }, fn: (taskQueue: string) => Promise<T>): Promise<T> {
   const taskQueue = `delete-test-${++seq}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities: m.activities });
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: bundle,
+    activities: m.activities,
+    maxHeartbeatThrottleInterval: '100 milliseconds',
+    defaultHeartbeatThrottleInterval: '100 milliseconds',
+  });
   return worker.runUntil(() => fn(taskQueue));
 }
 
 /** Starts a delete the way the API does (update-with-start) and waits for its end. */
 async function runDelete(m: ReturnType<typeof mocks>, clusterId: string, force = false) {
-  return withWorker(m, async (taskQueue) => {
-    const workflowId = workflowIds.deleteCluster(clusterId);
+  return withWorker(m, (taskQueue) => deleteOn(taskQueue, clusterId, force));
+}
+
+async function deleteOn(taskQueue: string, clusterId: string, force: boolean) {
+  const workflowId = workflowIds.deleteCluster(clusterId);
     const admission = await startWithAdmission(env.client, {
       workflowType: 'deleteCluster',
       workflowId,
@@ -80,9 +125,8 @@ async function runDelete(m: ReturnType<typeof mocks>, clusterId: string, force =
     } catch (err) {
       error = err;
     }
-    const progress = await handle.query<CloneProgress>(progressQuery);
-    return { admission, error, result, progress };
-  });
+  const progress = await handle.query<CloneProgress>(progressQuery);
+  return { admission, error, result, progress };
 }
 
 function failureOf(err: unknown): ApplicationFailure {
@@ -100,8 +144,9 @@ describe('deleteCluster', () => {
     const r = await runDelete(m, 'cluster-del-1', true);
     expect(r.error).toBeUndefined();
     expect(r.admission).toEqual({ accepted: true, clusterId: 'cluster-del-1', workflowId: 'delete-cluster-del-1' });
-    expect(m.names()).toEqual(['startDeleteMaintenance', 'clearCDCLinks', 'destroyTiupCluster', 'revertResource', 'deleteClusterMeta', 'endMaintenance']);
-    expect(m.calls[0]!.arg).toEqual({ clusterId: 'cluster-del-1', holder: 'delete-cluster-del-1', force: true });
+    // force: who holds the lock is asked first (nobody here).
+    expect(m.names()).toEqual(['describeMaintenance', 'startDeleteMaintenance', 'clearCDCLinks', 'destroyTiupCluster', 'revertResource', 'deleteClusterMeta', 'endMaintenance']);
+    expect(m.calls[1]!.arg).toEqual({ clusterId: 'cluster-del-1', holder: 'delete-cluster-del-1', force: true });
     expect(m.calls.at(-1)!.arg).toEqual({ holder: 'delete-cluster-del-1', clusterIds: ['cluster-del-1'] });
     expect(r.progress.status).toBe('Finished');
     expect(r.progress.nodes.map((n) => n.name)).toEqual(['startMaintenance', 'removeChangefeeds', 'destroyCluster', 'revertResource', 'deleteClusterMeta', 'endMaintenance']);
@@ -114,7 +159,9 @@ describe('deleteCluster', () => {
     const r = await runDelete(m, 'cluster-del-2');
     expect(r.admission).toMatchObject({ accepted: false, code: 20114, httpStatus: 409, errorName: 'CLUSTER_MAINTENANCE_CONFLICT' });
     expect((r.admission as { message: string }).message).toContain("cluster maintenance status is 'Cloning'");
-    expect(m.names()).toEqual(['startDeleteMaintenance']);
+    // The refusal clears only what this delete holds (nothing): holder-checked.
+    expect(m.names()).toEqual(['startDeleteMaintenance', 'endMaintenance']);
+    expect(m.calls[1]!.arg).toEqual({ holder: 'delete-cluster-del-2', clusterIds: ['cluster-del-2'] });
     const f = failureOf(r.error);
     expect(f.type).toBe('CLUSTER_MAINTENANCE_CONFLICT');
     expect(r.progress.status).toBe('Failed');
@@ -159,6 +206,43 @@ describe('deleteCluster', () => {
     );
     expect(failureOf(error).type).toBe('PARAMETER_INVALID');
     expect(m.calls).toEqual([]);
+  });
+});
+
+describe('deleteCluster under a running clone, and a lock that landed although its step failed', () => {
+  test('a failing startDeleteMaintenance ends the Deleting lock it may have taken', async () => {
+    const m = mocks({ startDeleteMaintenance: new TiemError('TASK_FAILED', 'injected: the lock landed, the answer was lost') });
+    const r = await runDelete(m, 'cluster-del-lost');
+    expect(failureOf(r.error).type).toBe('TASK_FAILED');
+    expect(m.names()).toEqual(['startDeleteMaintenance', 'endMaintenance']);
+    expect(m.calls[1]!.arg).toEqual({ holder: 'delete-cluster-del-lost', clusterIds: ['cluster-del-lost'] });
+  });
+
+  test('force delete of a target a clone is deploying: the clone is cancelled and its compensation ends before any host is released', async () => {
+    const clone = mockActivities({ hangAt: 'deployCluster' });
+    const del = mocks();
+    const targetId = `force${seq}`;
+    const cloneId = workflowIds.clone(targetId);
+    holders.set(targetId, cloneId);
+    const r = await withWorker({ activities: { ...clone.activities, ...del.activities } }, async (taskQueue) => {
+      const handle = await env.client.workflow.start('cloneCluster', { taskQueue, workflowId: cloneId, args: [{ request: cloneRequest(targetId) }] });
+      for (let i = 0; i < 200 && !clone.called('deployCluster'); i++) await new Promise((res) => setTimeout(res, 50));
+      const deleted = await deleteOn(taskQueue, targetId, true);
+      const cloneOutcome = await handle.result().then(() => 'completed', (e: unknown) => e);
+      return { deleted, cloneOutcome };
+    });
+    expect((r.cloneOutcome as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+    expect(clone.cancelled).toContain('deployCluster');
+    expect(r.deleted.error).toBeUndefined();
+    // The clone's own compensation (its lock released last) ran before the delete took the lock.
+    const ofClone = (c: { arg: unknown }) => (c.arg as { holder?: string }).holder === cloneId;
+    const deleteSteps = del.calls.filter((c) => !ofClone(c)).map((c) => c.name);
+    expect(deleteSteps).toEqual(['describeMaintenance', 'waitWorkflowClosed', 'startDeleteMaintenance', 'clearCDCLinks', 'destroyTiupCluster', 'revertResource', 'deleteClusterMeta', 'endMaintenance']);
+    const cloneUnlock = del.calls.findIndex((c) => c.name === 'endMaintenance' && ofClone(c));
+    expect(cloneUnlock).toBeGreaterThan(-1);
+    expect(cloneUnlock).toBeLessThan(del.calls.findIndex((c) => c.name === 'startDeleteMaintenance'));
+    expect(clone.called('setClusterFailure')).toBe(true);
+    expect(r.deleted.progress.nodes.find((n) => n.name === 'startMaintenance')!.result.join(' ')).toContain(`cancelling it and waiting for its compensation`);
   });
 });
 

@@ -9,8 +9,15 @@ export interface MockOptions {
   failType?: string;
   /** Activity name that runs until cancelled, heartbeating. */
   hangAt?: string;
-  /** Called when the hanging activity starts (the test then cancels). */
+  /** Called when the hanging activity (or `notifyAt`) starts (the test then cancels). */
   onHang?: () => void;
+  /** Activity whose start calls onHang without hanging (e.g. a slow short activity to cancel mid-run). */
+  notifyAt?: string;
+  /** Fail the first N calls of an activity (retryable errors unless `failTimesNonRetryable`), then succeed. */
+  failTimes?: Partial<Record<keyof CloneActivities, number>>;
+  failTimesNonRetryable?: boolean;
+  /** Fail only the Nth call (1-based) of an activity. */
+  failOnCall?: Partial<Record<keyof CloneActivities, number>>;
   delays?: Partial<Record<keyof CloneActivities, number>>;
   sourceVersion?: string;
 }
@@ -26,11 +33,21 @@ export function mockActivities(opts: MockOptions = {}) {
   const calls: Call[] = [];
   const cancelled: string[] = [];
 
+  const counts = new Map<string, number>();
   const wrap = <A, R>(name: keyof CloneActivities, result: (a: A) => R) =>
     async (a: A): Promise<R> => {
       const call: Call = { name, arg: a, start: Date.now() };
       calls.push(call);
+      const n = (counts.get(name) ?? 0) + 1;
+      counts.set(name, n);
       try {
+        if (opts.notifyAt === name) opts.onHang?.();
+        if (n <= (opts.failTimes?.[name] ?? 0)) {
+          throw ApplicationFailure.create({ type: 'CONNECT_TIDB_ERROR', message: `injected outage in ${name} (call ${n})`, nonRetryable: opts.failTimesNonRetryable ?? false });
+        }
+        if (opts.failOnCall?.[name] === n) {
+          throw ApplicationFailure.create({ type: 'TASK_FAILED', message: `[9995]Task failed\tinjected failure in ${name} (call ${n})`, nonRetryable: true, details: [{ code: 9995 }] });
+        }
         if (opts.hangAt === name) {
           opts.onHang?.();
           for (;;) {
@@ -77,7 +94,7 @@ export function mockActivities(opts: MockOptions = {}) {
     revertResourceAfterFailure: wrap('revertResourceAfterFailure', () => 'released'),
     readSourceClusterGCTime: wrap('readSourceClusterGCTime', () => '10m0s'),
     modifySourceClusterGCTime: wrap('modifySourceClusterGCTime', () => '720h'),
-    recoverSourceClusterGCTime: wrap('recoverSourceClusterGCTime', () => undefined),
+    recoverSourceClusterGCTime: wrap('recoverSourceClusterGCTime', () => 'tidb_gc_life_time restored to 10m0s'),
     backupSourceCluster: wrap('backupSourceCluster', (a: { backupId: string }) => ({ backupId: a.backupId, storage: `local:///tmp/${a.backupId}` })),
     backup: wrap('backup', () => ({ backupTs: '449000000000000000', sizeBytes: 1024 })),
     updateBackupRecord: wrap('updateBackupRecord', () => undefined),

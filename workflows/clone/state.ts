@@ -1,0 +1,101 @@
+// The clone's explicit state: what a forward step left behind that an undo must deal with.
+// Each object owns one thing (the GC hold on the source, the target and its hosts) and the one
+// undo that decides what happens to it.
+import { isCancellation, log } from '@temporalio/workflow';
+import type { CloneNodeName, ProgressTracker } from '../../domain/progress.js';
+import { cleanup, cleanupTool, short } from '../activity-options.js';
+import { describe } from '../failures.js';
+import type { StepRunner } from '../handlers.js';
+import type { UndoOutcome } from '../saga.js';
+
+/** The source's GC life time, held for as long as the data needs its history (spec §5.1, §5.4). */
+export class SourceGcHold {
+  private state: 'none' | 'holding' | 'released' = 'none';
+  /** The value before the clone, as recorded in the metadata store (known once held). */
+  original?: string;
+
+  constructor(
+    private readonly ids: { sourceClusterId: string; holder: string },
+    private readonly progress: ProgressTracker,
+    private readonly step: StepRunner<CloneNodeName>,
+  ) {}
+
+  /** Records the hold (and so the original) in the metadata store, then extends GC. */
+  async hold(): Promise<string[]> {
+    // From the first attempt on a hold may exist; release() is safe when none does.
+    this.state = 'holding';
+    this.original = await short.readSourceClusterGCTime(this.ids);
+    const held = await short.modifySourceClusterGCTime({ ...this.ids, gcLifeTime: '' });
+    return [`tidb_gc_life_time ${this.original} → ${held}`];
+  }
+
+  /**
+   * The data no longer needs the history. A source that does not answer right now is no reason to
+   * fail a clone whose data is safe: the end step (or compensation) releases it, without limit.
+   */
+  async releaseEarly(): Promise<void> {
+    if (this.state !== 'holding') return;
+    try {
+      await this.step('recoverSourceClusterGCTime', () => this.releaseOnce(short));
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      log.warn('GC release failed, retried at the end of the clone', { error: describe(err) });
+      this.progress.deferred('recoverSourceClusterGCTime', describe(err), 'GC release failed, retried at the end of the clone');
+    }
+  }
+
+  /** Puts the original back (one call with its activity's retries); callers repeat it untilDone. */
+  async release(): Promise<string[]> {
+    if (this.state !== 'holding') return [];
+    this.progress.start('recoverSourceClusterGCTime');
+    const lines = await this.releaseOnce(cleanup);
+    this.progress.done('recoverSourceClusterGCTime', lines);
+    return lines;
+  }
+
+  private async releaseOnce(acts: Pick<typeof cleanup, 'recoverSourceClusterGCTime'>): Promise<string[]> {
+    const line = await acts.recoverSourceClusterGCTime({ ...this.ids, gcLifeTime: this.original ?? '' });
+    this.state = 'released';
+    return [line || `tidb_gc_life_time restored to ${this.original}`];
+  }
+}
+
+/**
+ * The target cluster and its hosts. One undo decides: a target that failed itself is kept for
+ * inspection (TiEM failAfterDeploy) unless destroyOnFailure; one that is only collateral of a
+ * failed backup is destroyed; one never deployed just gives its hosts back.
+ */
+export class CloneTarget {
+  private deployStarted = false;
+  private destroy: boolean;
+
+  constructor(
+    private readonly ids: { targetClusterId: string; allocationRequestId: string },
+    destroyOnFailure: boolean,
+    private readonly progress: ProgressTracker,
+  ) {
+    this.destroy = destroyOnFailure;
+  }
+
+  /** Call before the deploy activity: from then on TiUP may have created it, even if we never hear back. */
+  deploying(): void {
+    this.deployStarted = true;
+  }
+
+  /** The backup failed: the target is an empty cluster with nothing to inspect. */
+  collateral(): void {
+    this.destroy = true;
+  }
+
+  async undo(): Promise<UndoOutcome> {
+    const { targetClusterId, allocationRequestId } = this.ids;
+    await cleanup.setClusterFailure({ targetClusterId });
+    if (this.deployStarted && !this.destroy) {
+      this.progress.addLines('deployCluster', [`target ${targetClusterId} kept for inspection (failAfterDeploy)`]);
+      return { kept: `target status Failure; resources kept with the deployed target (failAfterDeploy)` };
+    }
+    // Hosts of a deployed target are released only once TiUP destroyed it.
+    if (this.deployStarted) this.progress.compensated('deployCluster', await cleanupTool.destroyCluster({ targetClusterId }));
+    return ['target status Failure', await cleanup.revertResourceAfterFailure({ allocationRequestId })];
+  }
+}

@@ -1,0 +1,9 @@
+// Patch ids (Temporal `patched()`): each marks a change to the command sequence, so histories
+// recorded before it replay the old code path. Add new ids; never rename or reuse one.
+export const PATCHES = {
+  /**
+   * Undo only after its step has settled (WAIT_CANCELLATION_COMPLETED everywhere), durable GC holds,
+   * cleanup of the source retried without limit, independent end actions, explicit clone state.
+   */
+  settledUndo: 'settled-undo',
+} as const;
