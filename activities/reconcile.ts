@@ -16,6 +16,9 @@ import { cancellationSignal } from './heartbeat.js';
 /** The order of repairs: the source first (GC, then the changefeed reading it), the locks last (they gate new clones). */
 const REPAIR_ORDER: Orphan['kind'][] = ['gcHold', 'changefeed', 'allocation', 'maintenanceLock'];
 
+/** Closed without running (all of) its compensation. */
+const DIED_WITHOUT_COMPENSATION = new Set<WorkflowStatusName>(['TERMINATED', 'TIMED_OUT', 'NOT_FOUND']);
+
 /** A clone that finished keeps what it made (the changefeed, the hosts of its target). */
 function finishedClone(status: WorkflowStatusName, target: Cluster | undefined): boolean {
   if (status === 'COMPLETED') return true;
@@ -61,7 +64,9 @@ export function createReconcileActivities(deps: ActivityDeps): ReconcileActiviti
         const holder = holderOfAllocationRequest(a.requestId);
         if (!holder) continue;
         const holderStatus = await statusOf(holder);
-        if (holderStatus === 'RUNNING' || finishedClone(holderStatus, clusters.get(a.holderId))) continue;
+        // A clone that failed or was cancelled ran its compensation to the end (its release is retried
+        // until it lands), so what it still holds, it kept on purpose (failAfterDeploy).
+        if (!DIED_WITHOUT_COMPENSATION.has(holderStatus) || finishedClone(holderStatus, clusters.get(a.holderId))) continue;
         // A deployed target keeps its hosts until it is deleted (TiEM failAfterDeploy).
         if (await deployed(a.holderId)) continue;
         orphans.push({ kind: 'allocation', subject: a.requestId, holder, holderStatus, action: `release the hosts of never deployed target ${a.holderId}` });

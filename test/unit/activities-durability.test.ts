@@ -164,6 +164,19 @@ describe('reconciler', () => {
     expect(kinds).toContain('gcHold');
   });
 
+  it('hosts: a failed clone kept them on purpose, a terminated one never decided; a deployed target keeps them either way', async () => {
+    const fakes = makeDeps();
+    const holder = await deadClone(fakes);
+    const allocationOrphans = async (status: WorkflowStatusName) =>
+      (await mockEnv().run(withWorkflows(fakes, { [holder]: status }).findOrphans, {})).filter((o) => o.kind === 'allocation').length;
+    expect(await allocationOrphans('FAILED')).toBe(0);
+    expect(await allocationOrphans('CANCELLED')).toBe(0);
+    expect(await allocationOrphans('TERMINATED')).toBe(1);
+    expect(await allocationOrphans('TIMED_OUT')).toBe(1);
+    fakes.tiup.clusters.push({ name: 'tgt-cluster', user: 'tidb', version: 'v7.5.1', path: '', private_key: '' });
+    expect(await allocationOrphans('TERMINATED')).toBe(0);
+  });
+
   it('a holder that runs again is left to it', async () => {
     const fakes = makeDeps();
     const holder = await deadClone(fakes);

@@ -252,13 +252,14 @@ describe('compensation', () => {
   });
 
   test('a failing cleanup step does not stop the others and is reported', async () => {
-    const r = await runClone('Snapshot', { failAt: ['backup', 'revertResourceAfterFailure'] });
+    const r = await runClone('Snapshot', { failAt: ['backup', 'setClusterFailure'] });
     const f = failureOf(r.error) as ApplicationFailure;
     expect(f.message).toContain('injected failure in backup');
-    expect(f.message).toContain('cleanup errors: prepareResource');
+    expect(f.message).toContain('cleanup errors: prepareResource: setClusterFailure');
+    expect(r.called('revertResourceAfterFailure')).toBe(true);
     expect(r.calls.at(-1)!.name).toBe('endMaintenance');
     expect(r.progress.compensationErrors).toHaveLength(1);
-    expect(r.progress.compensationErrors[0]).toContain('revertResourceAfterFailure');
+    expect(r.progress.compensationErrors[0]).toContain('injected failure in setClusterFailure');
   });
 });
 

@@ -1,11 +1,12 @@
 // The clone's explicit state: what a forward step left behind that an undo must deal with.
 // Each object owns one thing (the GC hold on the source, the target and its hosts) and the one
 // undo that decides what happens to it.
-import { isCancellation, log } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, log } from '@temporalio/workflow';
 import type { CloneNodeName, ProgressTracker } from '../../domain/progress.js';
 import { cleanup, cleanupTool, short } from '../activity-options.js';
 import { describe } from '../failures.js';
 import type { StepRunner } from '../handlers.js';
+import { untilDone } from '../retry.js';
 import type { UndoOutcome } from '../saga.js';
 
 /** The source's GC life time, held for as long as the data needs its history (spec §5.1, §5.4). */
@@ -87,15 +88,42 @@ export class CloneTarget {
     this.destroy = true;
   }
 
+  /** Each part runs whatever another part did; a failed part is reported after the others ran. */
   async undo(): Promise<UndoOutcome> {
     const { targetClusterId, allocationRequestId } = this.ids;
-    await cleanup.setClusterFailure({ targetClusterId });
+    const lines: string[] = [];
+    const errors: string[] = [];
+    const part = async (what: string, fn: () => Promise<string[]>): Promise<boolean> => {
+      try {
+        lines.push(...(await fn()));
+        return true;
+      } catch (err) {
+        errors.push(`${what}: ${describe(err)}`);
+        return false;
+      }
+    };
+    await part('setClusterFailure', async () => (await cleanup.setClusterFailure({ targetClusterId }), ['target status Failure']));
     if (this.deployStarted && !this.destroy) {
       this.progress.addLines('deployCluster', [`target ${targetClusterId} kept for inspection (failAfterDeploy)`]);
-      return { kept: `target status Failure; resources kept with the deployed target (failAfterDeploy)` };
+      lines.push('resources kept with the deployed target (failAfterDeploy)');
+    } else {
+      // Hosts of a deployed target are released only once TiUP destroyed it.
+      const destroyed = !this.deployStarted || (await part('destroyCluster', async () => {
+        const destroyedLines = await cleanupTool.destroyCluster({ targetClusterId });
+        this.progress.compensated('deployCluster', destroyedLines);
+        return [];
+      }));
+      if (destroyed) {
+        // A metadata update: retried until it lands, so a closed clone that did not keep its hosts never holds them.
+        await part('revertResourceAfterFailure', async () => [
+          await untilDone(
+            () => cleanup.revertResourceAfterFailure({ allocationRequestId }),
+            (error, attempt) => this.progress.compensating('prepareResource', `revertResourceAfterFailure: ${error} (attempt ${attempt}, retrying)`),
+          ),
+        ]);
+      }
     }
-    // Hosts of a deployed target are released only once TiUP destroyed it.
-    if (this.deployStarted) this.progress.compensated('deployCluster', await cleanupTool.destroyCluster({ targetClusterId }));
-    return ['target status Failure', await cleanup.revertResourceAfterFailure({ allocationRequestId })];
+    if (errors.length) throw ApplicationFailure.nonRetryable(errors.join('; '), 'COMPENSATION_FAILED');
+    return this.deployStarted && !this.destroy ? { kept: lines.join('; ') } : lines;
   }
 }
