@@ -4,7 +4,7 @@ import type { Simulator } from './sim.js';
 import { type ExecIO, type ParsedArgs, flagBool, parseArgs } from './tiup-exec.js';
 import { OpRun } from './op-run.js';
 import { AbortedError, ToolExit, humanBytes, sleep } from './util.js';
-import { clusterChecksum, compareVersions, countRole, ensureTable, parseVersion, tableKey, type ClusterModel } from './model.js';
+import { clusterChecksum, compareVersions, countRole, ensureTable, isUp, parseVersion, pdAvailable, splitHostPort, tableKey, tikvAvailable, type ClusterModel } from './model.js';
 import {
   readBackupMeta,
   readBackupTables,
@@ -67,9 +67,20 @@ function brLogLine(io: ExecIO): void {
 function requireCluster(ctx: BrCtx): ClusterModel {
   const pd = ctx.p.flags.get('pd');
   if (!pd) throw new ToolExit(1, '[BR:Common:ErrInvalidArgument]the PD address is required (--pd)');
-  const c = ctx.sim.fleet.findByPd(pd.split(',')[0].trim());
-  if (!c || !c.started) {
+  const addr = pd.split(',')[0].trim();
+  const c = ctx.sim.fleet.findByPd(addr);
+  // BR talks to PD and TiKV only; stopped TiDB instances (`tiup cluster stop -R tidb`) do not matter.
+  const [host, port] = splitHostPort(addr);
+  const pdInst = c?.instances.find((i) => i.role === 'pd' && i.host === host && i.port === port);
+  if (!c || !pdInst || !isUp(c, pdInst) || !pdAvailable(c)) {
     throw new ToolExit(1, `[PD:client:ErrClientGetMember]error:rpc error: code = Unavailable desc = connection error: dial tcp ${pd}: connect: connection refused target:${pd} status:CONNECTING`);
+  }
+  const downKv = c.instances.find((i) => i.role === 'tikv' && !isUp(c, i));
+  if (!tikvAvailable(c) && downKv) {
+    throw new ToolExit(
+      1,
+      `[BR:Common:ErrFailedToConnect]failed to make gRPC channels: rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing: dial tcp ${downKv.host}:${downKv.port}: connect: connection refused"`,
+    );
   }
   return c;
 }

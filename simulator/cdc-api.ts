@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { Simulator } from './sim.js';
 import { readJson, sendJson } from './http-util.js';
 import { CdcError, createChangefeed, maskSinkUri, removeChangefeed } from './changefeeds.js';
-import type { ChangefeedModel, ClusterModel } from './model.js';
+import { instanceId, isUp, type ChangefeedModel, type ClusterModel, type Instance } from './model.js';
 import { formatCdcTime, tsoToMs } from './tso.js';
 
 function cdcError(res: http.ServerResponse, status: number, code: string, msg: string): void {
@@ -31,7 +31,7 @@ export function changefeedInfo(cf: ChangefeedModel, c: ClusterModel): Record<str
   };
 }
 
-export function createCdcServer(sim: Simulator, clusterName: string, addr: string): http.Server {
+export function createCdcServer(sim: Simulator, clusterName: string, inst: Instance): http.Server {
   return http.createServer((req, res) => {
     void handle(req, res).catch((e: Error) => {
       if (!res.headersSent) cdcError(res, 500, 'CDC:ErrInternalServerError', `[CDC:ErrInternalServerError]${e.message}`);
@@ -42,10 +42,13 @@ export function createCdcServer(sim: Simulator, clusterName: string, addr: strin
     const url = new URL(req.url ?? '/', 'http://x');
     const method = req.method ?? 'GET';
     const c = sim.fleet.get(clusterName);
-    if (!c || !c.started) {
+    if (!c || !isUp(c, inst)) {
       req.socket.destroy();
       return;
     }
+    const addr = instanceId(inst);
+    // Live captures: the running CDC instances (a stopped one leaves the capture list); the first is the owner.
+    const captures = c.instances.filter((i) => i.role === 'cdc' && isUp(c, i));
     const parts = url.pathname.replace(/\/+$/, '').split('/').filter(Boolean);
     if (parts[0] !== 'api' || parts[1] !== 'v2') return cdcError(res, 404, 'CDC:ErrAPIInvalidParam', `no route ${url.pathname}`);
     const rest = parts.slice(2);
@@ -63,10 +66,10 @@ export function createCdcServer(sim: Simulator, clusterName: string, addr: strin
 
     if (rest[0] === 'health' && method === 'GET') return sendJson(res, 200, {});
     if (rest[0] === 'status' && method === 'GET') {
-      return sendJson(res, 200, { version: c.version, git_hash: '0000000', id: `capture-${addr}`, pid: process.pid, is_owner: true, liveness: 0, cluster_id: 'default' });
+      return sendJson(res, 200, { version: c.version, git_hash: '0000000', id: `capture-${addr}`, pid: process.pid, is_owner: captures[0] === inst, liveness: 0, cluster_id: 'default' });
     }
     if (rest[0] === 'captures' && method === 'GET') {
-      const caps = c.instances.filter((i) => i.role === 'cdc').map((i, n) => ({ id: `capture-${i.host}:${i.port}`, is_owner: n === 0, address: `${i.host}:${i.port}`, cluster_id: 'default' }));
+      const caps = captures.map((i, n) => ({ id: `capture-${i.host}:${i.port}`, is_owner: n === 0, address: `${i.host}:${i.port}`, cluster_id: 'default' }));
       return sendJson(res, 200, { total: caps.length, items: caps });
     }
     if (rest[0] !== 'changefeeds') return cdcError(res, 404, 'CDC:ErrAPIInvalidParam', `no route ${url.pathname}`);

@@ -1,7 +1,7 @@
 // TiCDC changefeed rules: creation checks (sink reachability/auth, GC safepoint), replication with
 // lag, and the service safepoint each changefeed holds on its upstream.
 import type { Simulator } from './sim.js';
-import { ensureTable, nativePasswordHash, type ChangefeedModel, type ClusterModel } from './model.js';
+import { ensureTable, isUp, nativePasswordHash, storageAvailable, tidbServes, type ChangefeedModel, type ClusterModel } from './model.js';
 import { tsoFromMs } from './tso.js';
 
 export class CdcError extends Error {
@@ -41,7 +41,8 @@ function resolveSink(sim: Simulator, sinkUri: string): { cluster: ClusterModel }
   const user = decodeURIComponent(u.username);
   const pass = decodeURIComponent(u.password);
   const target = sim.fleet.findByInstance('tidb', host, port);
-  if (!target || !target.started) {
+  // A MySQL sink names one TiDB address: that instance must run (other TiDBs of its cluster do not help).
+  if (!target || !tidbServes(target, host, port)) {
     throw new CdcError(
       400,
       'CDC:ErrMySQLConnectionError',
@@ -114,6 +115,24 @@ export function removeChangefeed(upstream: ClusterModel, id: string): void {
   upstream.serviceSafePoints.delete(serviceIdFor({ id }));
 }
 
+/** The TiDB the sink URI names can take writes. */
+function sinkReachable(sim: Simulator, cf: ChangefeedModel): boolean {
+  const down = sim.fleet.get(cf.downstream);
+  if (!down) return false;
+  let u: URL;
+  try {
+    u = new URL(cf.sinkUri);
+  } catch {
+    return false;
+  }
+  return tidbServes(down, u.hostname, Number(u.port || 3306));
+}
+
+/** The upstream can feed its changefeeds: PD/TiKV usable and some CDC capture running (TiDB is not needed). */
+function upstreamReplicates(up: ClusterModel): boolean {
+  return storageAvailable(up) && up.instances.some((i) => i.role === 'cdc' && isUp(up, i));
+}
+
 /** Advances every normal changefeed: checkpoint trails the upstream TSO by ~1 s / speed. */
 export function tickChangefeeds(sim: Simulator): void {
   const nowMs = Date.now();
@@ -124,8 +143,8 @@ export function tickChangefeeds(sim: Simulator): void {
       const held = up.serviceSafePoints.get(sid);
       if (cf.state === 'normal') {
         const down = sim.fleet.get(cf.downstream);
-        if (!up.started) continue;
-        if (!down || !down.started) {
+        if (!upstreamReplicates(up)) continue;
+        if (!down || !sinkReachable(sim, cf)) {
           cf.state = 'warning';
           cf.error = { code: 'CDC:ErrMySQLConnectionError', message: `[CDC:ErrMySQLConnectionError]fail to open MySQL connection: downstream cluster ${cf.downstream} is not reachable` };
         } else {
@@ -138,8 +157,7 @@ export function tickChangefeeds(sim: Simulator): void {
         }
       } else if (cf.state === 'warning' && cf.error?.code === 'CDC:ErrMySQLConnectionError') {
         // Recovers by itself once the downstream is back (TiCDC retries warnings).
-        const down = sim.fleet.get(cf.downstream);
-        if (down?.started) {
+        if (sinkReachable(sim, cf)) {
           cf.state = 'normal';
           cf.error = undefined;
         }

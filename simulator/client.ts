@@ -28,11 +28,12 @@ export interface FaultRequest {
 export interface InspectCluster {
   name: string;
   version: string;
-  status: 'Up' | 'Down';
+  /** `Partial`: some instances stopped (`tiup cluster stop <name> -R …` / `-N …`). */
+  status: 'Up' | 'Down' | 'Partial';
   origin: 'tiup' | 'seed';
   deployUser: string;
   tiupHome: string;
-  instances: { role: SimRole; host: string; port: number; statusPort?: number; peerPort?: number }[];
+  instances: { role: SimRole; host: string; port: number; statusPort?: number; peerPort?: number; status: 'Up' | 'Down' }[];
   gcLifeTime: string;
   gcEnable: string;
   gcSafePoint: string;

@@ -3,7 +3,7 @@ import type http from 'node:http';
 import type { Simulator } from './sim.js';
 import { readJson, sendJson } from './http-util.js';
 import { handleTiupExec } from './tiup-exec.js';
-import { ROLES, clusterChecksum, clusterStatus, nativePasswordHash, normalizeVersion, parseVersion, randomHash64, type Instance, type Role } from './model.js';
+import { ROLES, clusterChecksum, clusterStatus, isUp, nativePasswordHash, normalizeVersion, parseVersion, randomHash64, type Instance, type Role } from './model.js';
 import { topologyFromInstances } from './topology.js';
 import { writeTiupMeta } from './storage.js';
 import { normalizeGlobalVar } from './sql-engine.js';
@@ -126,7 +126,7 @@ async function route(sim: Simulator, req: http.IncomingMessage, res: http.Server
       origin: c.origin,
       deployUser: c.deployUser,
       tiupHome: c.tiupHome,
-      instances: c.instances,
+      instances: c.instances.map((i) => ({ ...i, status: isUp(c, i) ? 'Up' : 'Down' })),
       gcLifeTime: c.globalVars.tidb_gc_life_time,
       gcEnable: c.globalVars.tidb_gc_enable,
       gcSafePoint: c.gcSafePoint.toString(),
@@ -219,7 +219,6 @@ async function seedCluster(sim: Simulator, b: Record<string, unknown>) {
     if (ws) c.writeStream = { writesPerSec: Number(ws.writesPerSec ?? 1), rowsPerWrite: Number(ws.rowsPerWrite ?? 1), bytesPerWrite: Number(ws.bytesPerWrite ?? 128), carry: 0, next: 0 };
     if (b.started !== false) {
       await sim.listeners.startCluster(c);
-      c.started = true;
       c.topology = topologyFromInstances(c.instances, deployUser); // ports may have been 0 (ephemeral)
     }
     writeTiupMeta(c);

@@ -90,7 +90,8 @@ export interface ClusterModel {
   origin: 'tiup' | 'seed';
   topology: Record<string, unknown>;
   instances: Instance[];
-  started: boolean;
+  /** The instances whose process is running (`tiup cluster start|stop [-R] [-N]` change it per instance). */
+  running: Set<Instance>;
   tables: Map<string, TableModel>;
   users: UserModel[];
   globalVars: Record<string, string>;
@@ -187,7 +188,7 @@ export class Fleet {
     const c: ClusterModel = {
       ...a,
       version: normalizeVersion(a.version),
-      started: false,
+      running: new Set(),
       tables: new Map(),
       users: [{ user: 'root', host: '%', authString: '', privileges: ['ALL PRIVILEGES'] }],
       globalVars: { ...DEFAULT_GLOBAL_VARS },
@@ -319,8 +320,46 @@ export function compactBelow(c: ClusterModel, safePoint: bigint): void {
   }
 }
 
-export function clusterStatus(c: ClusterModel): 'Up' | 'Down' {
-  return c.started ? 'Up' : 'Down';
+export function isUp(c: ClusterModel, i: Instance): boolean {
+  return c.running.has(i);
+}
+
+export function instanceId(i: Instance): string {
+  return `${i.host}:${i.port}`;
+}
+
+/** Raft needs a majority: PD (etcd) answers only while more than half of its members run. */
+export function pdAvailable(c: ClusterModel): boolean {
+  const pds = c.instances.filter((i) => i.role === 'pd');
+  return pds.length > 0 && pds.filter((i) => isUp(c, i)).length * 2 > pds.length;
+}
+
+/** Regions stay readable/writable while more than half of the TiKV stores run (3 replicas ≈ majority of stores). */
+export function tikvAvailable(c: ClusterModel): boolean {
+  const kvs = c.instances.filter((i) => i.role === 'tikv');
+  return kvs.length > 0 && kvs.filter((i) => isUp(c, i)).length * 2 > kvs.length;
+}
+
+/** PD and TiKV are usable: what BR, TiCDC capture and SQL statements need. */
+export function storageAvailable(c: ClusterModel): boolean {
+  return pdAvailable(c) && tikvAvailable(c);
+}
+
+/** The TiDB instance at host:port of `c` runs and can execute statements. */
+export function tidbServes(c: ClusterModel, host: string, port: number): boolean {
+  const i = c.instances.find((x) => x.role === 'tidb' && x.host === host && x.port === port);
+  return !!i && isUp(c, i) && storageAvailable(c);
+}
+
+/** Some TiDB of the cluster serves SQL (clients, the write stream). */
+export function anyTidbServes(c: ClusterModel): boolean {
+  return storageAvailable(c) && c.instances.some((i) => i.role === 'tidb' && isUp(c, i));
+}
+
+/** `Up` every instance runs, `Down` none does, `Partial` some do (after `tiup cluster stop -R/-N`). */
+export function clusterStatus(c: ClusterModel): 'Up' | 'Down' | 'Partial' {
+  const n = c.instances.filter((i) => isUp(c, i)).length;
+  return n === 0 ? 'Down' : n === c.instances.length ? 'Up' : 'Partial';
 }
 
 export function countRole(c: ClusterModel, role: Role): number {

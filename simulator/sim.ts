@@ -1,7 +1,7 @@
 // The simulator's shared context: the fleet model, faults, operation log, speed, and the background
 // clock (GC rounds, write streams, changefeed replication).
 import path from 'node:path';
-import { Fleet, advanceGc, type ClusterModel, randomHash64 } from './model.js';
+import { Fleet, advanceGc, anyTidbServes, type ClusterModel, randomHash64 } from './model.js';
 import { FaultRegistry, OperationLog } from './faults.js';
 import { tickChangefeeds } from './changefeeds.js';
 import type { ListenerManager } from './listeners.js';
@@ -57,7 +57,7 @@ export class Simulator {
     this.lastWriteTick = now;
     for (const c of this.fleet.clusters.values()) {
       const ws = c.writeStream;
-      if (!ws || !c.started || ws.writesPerSec <= 0) continue;
+      if (!ws || !anyTidbServes(c) || ws.writesPerSec <= 0) continue; // the applications write through TiDB
       ws.carry += ws.writesPerSec * dt;
       const targets = writeTargets(c);
       while (ws.carry >= 1) {

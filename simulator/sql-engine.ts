@@ -6,10 +6,14 @@ import {
   DEFAULT_GLOBAL_VARS,
   clusterChecksum,
   ensureTable,
+  isUp,
   nativePasswordHash,
+  pdAvailable,
+  tikvAvailable,
   tableChecksum,
   tableKey,
   type ClusterModel,
+  type Instance,
   type UserModel,
 } from './model.js';
 import { formatGcTime, tsoToMs } from './tso.js';
@@ -24,6 +28,8 @@ const ERR = {
   WRONG_VALUE: 1231,
   NO_TABLE: 1146,
   NO_GRANT_USER: 1410,
+  PD_TIMEOUT: 9001,
+  REGION_UNAVAILABLE: 9005,
   GC_TOO_EARLY: 9006,
 };
 
@@ -118,7 +124,7 @@ function grantsText(u: UserModel): string[] {
   return out;
 }
 
-/** One connection against one TiDB instance of `clusterName`. */
+/** One connection against one TiDB instance (`inst`) of `clusterName`; every instance works on the same model. */
 export class TidbSession implements MysqlSession {
   private user = '';
   private host = '%';
@@ -128,11 +134,15 @@ export class TidbSession implements MysqlSession {
   constructor(
     private readonly sim: Simulator,
     private readonly clusterName: string,
+    private readonly inst: Instance,
   ) {}
 
   private cluster(): ClusterModel {
     const c = this.sim.fleet.get(this.clusterName);
-    if (!c || !c.started) throw new StatementError(ERR.UNKNOWN, 'TiDB server is shutting down', '08S01');
+    if (!c || !isUp(c, this.inst)) throw new StatementError(ERR.UNKNOWN, 'TiDB server is shutting down', '08S01');
+    // This TiDB runs but PD / TiKV of its cluster were stopped (`tiup cluster stop -R pd|tikv`).
+    if (!pdAvailable(c)) throw new StatementError(ERR.PD_TIMEOUT, 'PD server timeout: ');
+    if (!tikvAvailable(c)) throw new StatementError(ERR.REGION_UNAVAILABLE, 'Region is unavailable');
     return c;
   }
 
@@ -460,6 +470,7 @@ export class TidbSession implements MysqlSession {
     if (c.acceptKw('CONFIG')) {
       const all: Record<string, SqlValue>[] = [];
       for (const inst of cl.instances) {
+        if (!isUp(cl, inst)) continue; // TiDB cannot fetch the config of a stopped instance
         const comp = inst.role;
         const conf = cl.config[comp];
         if (!conf || !['tidb', 'tikv', 'pd', 'tiflash'].includes(comp)) continue;

@@ -6,10 +6,23 @@ import YAML from 'yaml';
 import type { Simulator } from './sim.js';
 import { type ExecIO, type ParsedArgs, flagBool, parseArgs } from './tiup-exec.js';
 import { OpRun } from './op-run.js';
-import { AbortedError, ToolExit } from './util.js';
+import { AbortedError, ToolExit, sleep } from './util.js';
 import { flattenServerConfigs, instancesFromTopology, parseTopology, portsText } from './topology.js';
 import { clusterDir, removeTiupMeta, writeTiupMeta } from './storage.js';
-import { nativePasswordHash, parseVersion, normalizeVersion, type ClusterModel, type Instance } from './model.js';
+import {
+  anyTidbServes,
+  instanceId,
+  isUp,
+  nativePasswordHash,
+  normalizeVersion,
+  parseVersion,
+  pdAvailable,
+  storageAvailable,
+  type ClusterModel,
+  type Instance,
+  type Role,
+} from './model.js';
+import { formatGoDuration } from './duration.js';
 import { removeChangefeed } from './changefeeds.js';
 
 const NAME_RE = /^[a-zA-Z0-9\-_.]+$/;
@@ -98,6 +111,98 @@ function selectInstances(ctx: Ctx, c: ClusterModel): Instance[] {
   return c.instances.filter((i) => (!roles.length || roles.includes(i.role)) && (!nodes.length || nodes.includes(`${i.host}:${i.port}`) || nodes.includes(i.host)));
 }
 
+// ---- start / stop of roles and nodes, as tiup-cluster's operator does it ----
+
+/**
+ * The role names `-R` accepts. pingcap/tiup pkg/cluster/spec/spec.go AllComponentNames: the component names
+ * of ComponentsByStartOrder, tispark by its role (tispark-master/-worker); constants in pkg/cluster/spec/instance.go.
+ */
+const TIUP_ROLE_NAMES = [
+  'pd', 'tso', 'scheduling', 'router', 'resource-manager', 'tidb-dashboard', 'tiproxy', 'tikv', 'pump', 'tidb', 'tiflash',
+  'drainer', 'cdc', 'tikv-cdc', 'prometheus', 'grafana', 'alertmanager', 'tispark-master', 'tispark-worker',
+];
+
+/**
+ * pingcap/tiup pkg/cluster/spec/spec.go ComponentsByStartOrder (pd … tikv … tidb, tiflash … cdc … prometheus, grafana,
+ * alertmanager), restricted to the roles the simulator models; ComponentsByStopOrder is the reverse.
+ */
+const START_ORDER: Role[] = ['pd', 'tikv', 'tidb', 'tiflash', 'cdc', 'prometheus', 'grafana', 'alertmanager'];
+const STOP_ORDER: Role[] = [...START_ORDER].reverse();
+
+/**
+ * `--role/-R`, `--node/-N` are cobra StringSliceVarP flags (pingcap/tiup components/cluster/command/start.go,
+ * stop.go): comma-separated, repeatable (parseArgs joins repeats with ","), "" is the empty list. No trimming.
+ */
+function sliceFlag(p: ParsedArgs, name: string): string[] {
+  const v = p.flags.get(name);
+  return v === undefined || v === '' ? [] : v.split(',');
+}
+
+/**
+ * pingcap/tiup components/cluster/command/reload.go validRoles (called by start.go and stop.go before the cluster is
+ * even loaded): a role that is not a TiUP component name is an error; the message prints the Go slice.
+ */
+function validRoles(roles: string[]): void {
+  for (const r of roles) {
+    if (!TIUP_ROLE_NAMES.includes(r)) throw new ToolExit(1, `not valid role: ${r}, should be one of: [${TIUP_ROLE_NAMES.join(' ')}]`);
+  }
+}
+
+interface ComponentStep {
+  role: Role;
+  insts: Instance[];
+}
+
+/**
+ * pingcap/tiup pkg/cluster/operation/action.go Start/Stop: walk the components in start (stop) order,
+ * FilterComponent by the role set, then FilterInstance by the node set, per component
+ * (pkg/cluster/operation/operation.go). So -R and -N narrow together (an instance must match both);
+ * an empty set means "all"; a valid role the topology lacks, or a node ID (host:port, BaseInstance.ID in
+ * pkg/cluster/spec/instance.go — a bare host does not match) that is no instance, silently selects nothing.
+ */
+function operatorSteps(c: ClusterModel, roles: string[], nodes: string[], order: Role[]): ComponentStep[] {
+  const roleSet = new Set(roles);
+  const nodeSet = new Set(nodes);
+  const steps: ComponentStep[] = [];
+  for (const role of order) {
+    if (roleSet.size && !roleSet.has(role)) continue; // FilterComponent
+    const insts = c.instances.filter((i) => i.role === role && (!nodeSet.size || nodeSet.has(instanceId(i)))); // FilterInstance
+    // StartComponent/StopComponent return at once (no "Starting component" line) for no instances.
+    if (insts.length) steps.push({ role, insts });
+  }
+  return steps;
+}
+
+/**
+ * Whether an instance that is started would pass tiup's Ready check (pingcap/tiup pkg/cluster/operation/action.go
+ * startInstance → BaseInstance.Ready → pkg/cluster/spec/instance.go PortStarted): the simulated processes open their
+ * port only once what they need is up — TiKV/TiFlash/CDC need PD, TiDB needs PD and TiKV (`running` = state so far).
+ */
+function wouldBecomeReady(c: ClusterModel, inst: Instance, running: Set<Instance>): boolean {
+  const projected: ClusterModel = { ...c, running };
+  switch (inst.role) {
+    case 'tikv':
+    case 'tiflash':
+    case 'cdc':
+      return pdAvailable(projected);
+    case 'tidb':
+      return storageAvailable(projected);
+    default:
+      return true;
+  }
+}
+
+/** The root flag `--wait-timeout` (seconds, default 120; pingcap/tiup components/cluster/command/root.go). */
+function waitTimeoutSec(ctx: Ctx): number {
+  const v = Number(ctx.p.flags.get('wait-timeout') ?? 120);
+  return Number.isFinite(v) && v >= 0 ? v : 120;
+}
+
+/** Hosts for node_exporter/blackbox_exporter lines, in instance order. */
+function uniqueHosts(insts: Instance[]): string[] {
+  return [...new Set(insts.map((i) => i.host))];
+}
+
 const HANDLERS: Record<string, (ctx: Ctx) => Promise<void>> = {
   async deploy(ctx) {
     need(ctx, 3, 'deploy <cluster-name> <version> <topology.yaml> [flags]');
@@ -155,32 +260,75 @@ const HANDLERS: Record<string, (ctx: Ctx) => Promise<void>> = {
 
   async start(ctx) {
     need(ctx, 1, 'start <cluster-name> [flags]');
+    const roles = sliceFlag(ctx.p, 'role');
+    const nodes = sliceFlag(ctx.p, 'node');
+    validRoles(roles); // pingcap/tiup components/cluster/command/start.go: before the cluster is loaded
     const c = getCluster(ctx);
     await ctx.run.preflight();
     const init = flagBool(ctx.p, 'init');
-    if (init && c.users.find((u) => u.user === 'root')?.authString) {
-      throw new ToolExit(1, "Failed to set root password of TiDB database to 'xxx': Error 1045: Access denied for user 'root'@'127.0.0.1' (using password: NO)\nSuggestion: the --init flag works only while root has an empty password");
-    }
+    const waitSec = waitTimeoutSec(ctx);
+    // pingcap/tiup pkg/cluster/operation/action.go Start: component by component in start order, each filtered.
+    const steps = operatorSteps(c, roles, nodes, START_ORDER);
+    const projected = new Set(c.running);
+    const ready: ComponentStep[] = [];
+    let stuck: { role: Role; inst: Instance } | undefined;
     const lines = ['+ [ Serial ] - StartCluster'];
-    for (const role of ['pd', 'tikv', 'tidb', 'tiflash', 'cdc', 'prometheus', 'grafana', 'alertmanager']) {
-      const insts = c.instances.filter((i) => i.role === role);
-      if (!insts.length) continue;
-      lines.push(`Starting component ${role}`);
-      for (const i of insts) lines.push(`\tStarting instance ${i.host}:${i.port}`);
-      for (const i of insts) lines.push(`\tStart instance ${i.host}:${i.port} success`);
+    for (const step of steps) {
+      lines.push(`Starting component ${step.role}`);
+      for (const i of step.insts) lines.push(`\tStarting instance ${instanceId(i)}`);
+      const blocked = step.insts.find((i) => !projected.has(i) && !wouldBecomeReady(c, i, projected));
+      if (blocked) {
+        // Start returns at the first failing component: later components are not started.
+        stuck = { role: step.role, inst: blocked };
+        break;
+      }
+      for (const i of step.insts) {
+        lines.push(`\tStart instance ${instanceId(i)} success`);
+        projected.add(i);
+      }
+      ready.push(step);
     }
-    lines.push('Starting component node_exporter', 'Starting component blackbox_exporter', '+ [ Serial ] - UpdateTopology: cluster=' + c.name);
-    await ctx.run.steps(lines, 500 + c.instances.length * 500);
-    try {
-      await ctx.sim.listeners.startCluster(c);
-    } catch (e) {
-      throw new ToolExit(1, `failed to start tidb: ${(e as Error).message}`, 'operator.start_failed');
+    if (!stuck) {
+      // Start → StartMonitored on the hosts of the instances it started (uniqueHosts in action.go).
+      const hosts = uniqueHosts(ready.flatMap((s) => s.insts));
+      for (const comp of ['node_exporter', 'blackbox_exporter']) {
+        lines.push(`Starting component ${comp}`, ...hosts.map((h) => `\tStarting instance ${h}`), ...hosts.map((h) => `\tStart ${h} success`));
+      }
+      lines.push('+ [ Serial ] - UpdateTopology: cluster=' + c.name);
     }
-    c.started = true;
+    const n = steps.reduce((a, s) => a + s.insts.length, 0);
+    await ctx.run.steps(lines, 500 + n * 500);
+    for (const step of ready) {
+      try {
+        await ctx.sim.listeners.startInstances(c, step.insts);
+      } catch (e) {
+        throw new ToolExit(1, `failed to start ${step.role}: ${(e as Error).message}`, 'operator.start_failed');
+      }
+    }
+    if (stuck) {
+      // PortStarted gives up after --wait-timeout; the error is annotated by toFailedActionError and Start (action.go).
+      await sleep(ctx.sim.scaled(waitSec * 1000), ctx.io.signal);
+      const { role, inst } = stuck;
+      throw new ToolExit(
+        1,
+        `failed to start ${role}: failed to start: ${inst.host} ${role}-${inst.port}.service, please check the instance's log(/tidb-deploy/${role}-${inst.port}/log) for more detail.: timed out waiting for port ${inst.port} to be started after ${formatGoDuration(waitSec * 1000)}`,
+      );
+    }
     ctx.io.out(`Cluster \`${c.name}\` started successfully`);
     if (init) {
+      // pingcap/tiup components/cluster/command/start.go initPassword: after the start, through the first TiDB of
+      // the topology that answers (any of them, whatever -R/-N started); root must still have an empty password.
       const pw = randomBytes(12).toString('base64').replace(/[+/=]/g, 'x');
       const root = c.users.find((u) => u.user === 'root');
+      const tidbs = c.instances.filter((i) => i.role === 'tidb');
+      if (!anyTidbServes(c)) {
+        ctx.io.err(`Failed to set root password of TiDB database to '${pw}'`);
+        const last = tidbs[tidbs.length - 1];
+        throw new ToolExit(1, `dial tcp ${last ? instanceId(last) : '127.0.0.1:4000'}: connect: connection refused`);
+      }
+      if (root?.authString) {
+        throw new ToolExit(1, "Failed to set root password of TiDB database to 'xxx': Error 1045: Access denied for user 'root'@'127.0.0.1' (using password: NO)\nSuggestion: the --init flag works only while root has an empty password");
+      }
       if (root) root.authString = nativePasswordHash(pw);
       ctx.io.out('The root password of TiDB database has been changed.');
       ctx.io.out(`The new password is: '${pw}'.`);
@@ -191,13 +339,29 @@ const HANDLERS: Record<string, (ctx: Ctx) => Promise<void>> = {
 
   async stop(ctx) {
     need(ctx, 1, 'stop <cluster-name> [flags]');
+    const roles = sliceFlag(ctx.p, 'role');
+    const nodes = sliceFlag(ctx.p, 'node');
+    validRoles(roles); // pingcap/tiup components/cluster/command/stop.go: before the cluster is loaded
     const c = getCluster(ctx);
     await ctx.run.preflight();
-    confirm(ctx, `Will stop the cluster ${c.name} with nodes: , roles: .`);
-    const lines = ['+ [ Serial ] - StopCluster', ...c.instances.map((i) => `\tStop ${i.role} ${i.host}:${i.port} success`)];
-    await ctx.run.steps(lines, 300 + c.instances.length * 300);
-    await ctx.sim.listeners.stopCluster(c.name);
-    c.started = false;
+    // pingcap/tiup pkg/cluster/manager/basic.go StopCluster: the prompt names the -N/-R filters.
+    confirm(ctx, `Will stop the cluster ${c.name} with nodes: ${nodes.join(',')}, roles: ${roles.join(',')}.`);
+    // pingcap/tiup pkg/cluster/operation/action.go Stop: components in stop order, each filtered by roles then nodes.
+    const steps = operatorSteps(c, roles, nodes, STOP_ORDER);
+    const lines = ['+ [ Serial ] - StopCluster'];
+    for (const step of steps) {
+      lines.push(`Stopping component ${step.role}`);
+      for (const i of step.insts) lines.push(`\tStopping instance ${i.host}`);
+      for (const i of step.insts) lines.push(`\tStop ${step.role} ${instanceId(i)} success`);
+    }
+    // Stop → StopMonitored only on hosts none of whose instances is left out of this stop (instCount in action.go).
+    const stopped = new Set(steps.flatMap((s) => s.insts));
+    const hosts = uniqueHosts(c.instances).filter((h) => c.instances.every((i) => i.host !== h || stopped.has(i)));
+    for (const comp of ['node_exporter', 'blackbox_exporter']) {
+      lines.push(`Stopping component ${comp}`, ...hosts.map((h) => `\tStopping instance ${h}`), ...hosts.map((h) => `\tStop ${h} success`));
+    }
+    await ctx.run.steps(lines, 300 + stopped.size * 300);
+    for (const step of steps) await ctx.sim.listeners.stopInstances(c, step.insts);
     ctx.io.out(`Stopped cluster \`${c.name}\` successfully`);
   },
 
@@ -215,7 +379,19 @@ const HANDLERS: Record<string, (ctx: Ctx) => Promise<void>> = {
     const firstPd = c.instances.find((i) => i.role === 'pd');
     const dashboard = firstPd ? `http://${firstPd.host}:${firstPd.port}/dashboard` : '';
     const grafana = c.instances.filter((i) => i.role === 'grafana').map((i) => `http://${i.host}:${i.port}`);
-    const status = (i: Instance) => (!c.started ? 'Down' : i === firstPd ? 'Up|L' : 'Up');
+    const pdUp = pdAvailable(c);
+    // The PD leader is one of the running PDs (there is none without a quorum).
+    const leader = pdUp ? c.instances.find((i) => i.role === 'pd' && isUp(c, i)) : undefined;
+    const status = (i: Instance) => {
+      if (i.role === 'tikv' || i.role === 'tiflash') {
+        // Store state comes from PD (pingcap/tiup pkg/cluster/spec/tikv.go checkStoreStatus): a stopped store with PD
+        // up is `Disconnected`. PD down: the simulator says `Down` (real tiup: `N/A`, see Known gaps).
+        if (!pdUp) return 'Down';
+        return isUp(c, i) ? 'Up' : 'Disconnected';
+      }
+      if (!isUp(c, i)) return 'Down';
+      return i === leader ? 'Up|L' : 'Up';
+    };
     const rows = insts.map((i) => ({
       id: `${i.host}:${i.port}`,
       role: i.role,
@@ -294,7 +470,6 @@ const HANDLERS: Record<string, (ctx: Ctx) => Promise<void>> = {
     ];
     await ctx.run.steps(lines, 300 + c.instances.length * 200);
     await ctx.sim.listeners.stopCluster(c.name);
-    c.started = false;
     for (const id of [...c.changefeeds.keys()]) removeChangefeed(c, id);
     ctx.sim.fleet.clusters.delete(c.name);
     removeTiupMeta(c);

@@ -194,6 +194,211 @@ test('fault injection: fail once, then success; SQL fault', async () => {
   await waitFor(async () => (await client.operations({ op: 'tiup.cluster.start', cluster: 'seeded' }))[0]?.exitCode === 143);
 });
 
+type DisplayJson = { instances: { id: string; role: string; status: string }[] };
+
+async function displayStatuses(name: string): Promise<Record<string, string>> {
+  const r = await tiup('cluster', 'display', name, '--format', 'json');
+  expect(r.exitCode).toBe(0);
+  return Object.fromEntries((JSON.parse(r.stdout) as DisplayJson).instances.map((i) => [`${i.role}@${i.id}`, i.status]));
+}
+
+async function sqlValue(host: string, port: number, password: string, sql: string): Promise<string> {
+  const conn = await mysql.createConnection({ host, port, user: 'root', password, connectTimeout: 2000 });
+  try {
+    const [rows] = (await conn.query(sql)) as unknown as [Record<string, string>[]];
+    return String(Object.values(rows[0])[0]);
+  } finally {
+    await conn.end();
+  }
+}
+
+describe('start/stop -R/-N act on the selected instances only', () => {
+  const H = '127.0.11.3';
+  const SINK = '127.0.11.4';
+
+  beforeAll(async () => {
+    await client.createCluster({
+      name: 'part',
+      version: 'v7.5.1',
+      rootPassword: 'part-root-pw',
+      instances: [
+        { role: 'pd', host: H, port: 2379 },
+        { role: 'tikv', host: H, port: 20160 },
+        { role: 'tidb', host: H, port: 4000 },
+        { role: 'tidb', host: H, port: 4001, statusPort: 10081 },
+        { role: 'cdc', host: H, port: 8300 },
+      ],
+      tables: [{ db: 'app', table: 't1', rows: 100, sizeBytes: 10_000 }],
+    });
+    await client.createCluster({
+      name: 'sink1',
+      version: 'v7.5.1',
+      rootPassword: 'sink-root-pw',
+      instances: [
+        { role: 'pd', host: SINK, port: 2379 },
+        { role: 'tikv', host: SINK, port: 20160 },
+        { role: 'tidb', host: SINK, port: 4000 },
+      ],
+    });
+  });
+
+  test('stop -R tidb (seeded cluster): MySQL refused, display Down for tidb only, BR and TiCDC keep working; start -R tidb reopens', async () => {
+    const noYes = await tiup('cluster', 'stop', 'part', '-R', 'tidb');
+    expect(noYes.exitCode).toBe(1);
+    expect(noYes.stdout).toContain('Will stop the cluster part with nodes: , roles: tidb.');
+    expect((await client.cluster('part')).status).toBe('Up');
+
+    const stop = await tiup('cluster', 'stop', 'part', '-R', 'tidb', '--yes');
+    expect(stop.exitCode).toBe(0);
+    expect(stop.stdout).toContain('Stopping component tidb');
+    expect(stop.stdout).toContain(`\tStop tidb ${H}:4000 success`);
+    expect(stop.stdout).toContain(`\tStop tidb ${H}:4001 success`);
+    expect(stop.stdout).not.toMatch(/Stopping component (pd|tikv|cdc)/);
+    expect(stop.stdout).toContain('Stopped cluster `part` successfully');
+
+    for (const port of [4000, 4001]) {
+      await expect(mysql.createConnection({ host: H, port, user: 'root', password: 'part-root-pw', connectTimeout: 2000 })).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    }
+    expect(await displayStatuses('part')).toEqual({
+      [`pd@${H}:2379`]: 'Up|L',
+      [`tikv@${H}:20160`]: 'Up',
+      [`tidb@${H}:4000`]: 'Down',
+      [`tidb@${H}:4001`]: 'Down',
+      [`cdc@${H}:8300`]: 'Up',
+    });
+    const inspected = await client.cluster('part');
+    expect(inspected.status).toBe('Partial');
+    expect(inspected.instances.map((i) => `${i.role}:${i.status}`)).toEqual(['pd:Up', 'tikv:Up', 'tidb:Down', 'tidb:Down', 'cdc:Up']);
+
+    // BR needs PD and TiKV only.
+    const backup = await tiup('br:v7.5.1', 'backup', 'full', '--pd', `${H}:2379`, '--storage', `local://${path.join(work, 'bk-part')}`);
+    expect(backup.exitCode).toBe(0);
+    expect(backup.stdout).toMatch(/\[Full Backup success summary\].*\[BackupTS=\d+\]/);
+
+    // TiCDC keeps serving and replicating from a cluster whose TiDBs are stopped.
+    const created = await fetch(`http://${H}:8300/api/v2/changefeeds`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ changefeed_id: 'part-to-sink', sink_uri: `mysql://root:sink-root-pw@${SINK}:4000/` }),
+    });
+    expect(created.status).toBe(200);
+    const cpBefore = BigInt((await client.cluster('part')).changefeeds[0].checkpointTs);
+    await waitFor(async () => BigInt((await client.cluster('part')).changefeeds[0].checkpointTs) > cpBefore);
+    expect((await client.cluster('part')).changefeeds[0].state).toBe('normal');
+
+    const start = await tiup('cluster', 'start', 'part', '-R', 'tidb');
+    expect(start.exitCode).toBe(0);
+    expect(start.stdout).toContain('Starting component tidb');
+    expect(start.stdout).not.toMatch(/Starting component (pd|tikv|cdc)\n/);
+    expect(start.stdout).toContain('Cluster `part` started successfully');
+    // Same users and data as before the stop.
+    expect(await sqlValue(H, 4000, 'part-root-pw', "SELECT TABLE_NAME FROM information_schema.tables WHERE TABLE_SCHEMA = 'app'")).toBe('t1');
+    expect(await sqlValue(H, 4001, 'part-root-pw', 'SELECT 1')).toBe('1');
+    expect((await client.cluster('part')).status).toBe('Up');
+    expect(Object.values(await displayStatuses('part'))).toEqual(['Up|L', 'Up', 'Up', 'Up', 'Up']);
+  });
+
+  test('-N host:port stops one TiDB; SET GLOBAL through the other is seen when it comes back; -R and -N narrow together', async () => {
+    const stop = await tiup('cluster', 'stop', 'part', '-N', `${H}:4001`, '--yes');
+    expect(stop.exitCode).toBe(0);
+    expect(stop.stdout).toContain(`\tStop tidb ${H}:4001 success`);
+    expect(stop.stdout).not.toContain(`${H}:4000 success`);
+    await expect(mysql.createConnection({ host: H, port: 4001, user: 'root', password: 'part-root-pw', connectTimeout: 2000 })).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    expect((await displayStatuses('part'))[`tidb@${H}:4000`]).toBe('Up');
+    expect((await displayStatuses('part'))[`tidb@${H}:4001`]).toBe('Down');
+
+    const conn = await mysql.createConnection({ host: H, port: 4000, user: 'root', password: 'part-root-pw' });
+    try {
+      await conn.query("SET GLOBAL tidb_gc_life_time = '48h'");
+    } finally {
+      await conn.end();
+    }
+
+    // A bare host is not a node ID, and -R/-N must both match: nothing is started, still success.
+    for (const args of [['-N', H], ['-R', 'pd', '-N', `${H}:4001`], ['-R', 'tiflash']]) {
+      const r = await tiup('cluster', 'start', 'part', ...args);
+      expect(r.exitCode).toBe(0);
+      expect(r.stdout).not.toContain('Starting component tidb');
+      expect((await displayStatuses('part'))[`tidb@${H}:4001`]).toBe('Down');
+    }
+
+    const start = await tiup('cluster', 'start', 'part', '-R', 'tidb,pd', '-N', `${H}:4001`);
+    expect(start.exitCode).toBe(0);
+    expect(start.stdout).toContain(`\tStart instance ${H}:4001 success`);
+    expect(start.stdout).not.toContain('Starting component pd');
+    expect(await sqlValue(H, 4001, 'part-root-pw', 'SELECT @@global.tidb_gc_life_time')).toBe('48h0m0s');
+  });
+
+  test('an unknown role is an error before anything happens (validRoles), even for an unknown cluster', async () => {
+    const bad = await tiup('cluster', 'stop', 'part', '-R', 'tidb,tidbx', '--yes');
+    expect(bad.exitCode).toBe(1);
+    expect(bad.stderr).toContain('Error: not valid role: tidbx, should be one of: [pd tso scheduling router resource-manager tidb-dashboard tiproxy tikv pump tidb tiflash drainer cdc tikv-cdc prometheus grafana alertmanager tispark-master tispark-worker]');
+    expect((await client.cluster('part')).status).toBe('Up');
+    const json = await tiup('cluster', 'start', 'nosuch', '-R', 'TiDB', '--format', 'json');
+    expect(json.exitCode).toBe(1);
+    expect(JSON.parse(json.stderr.trim().split('\n').pop()!)).toMatchObject({ exit_code: 1, error: expect.stringMatching(/^not valid role: TiDB, /) });
+  });
+
+  test('a changefeed into a cluster whose TiDBs are all stopped goes warning, and recovers on start -R tidb', async () => {
+    expect((await client.cluster('part')).changefeeds[0]).toMatchObject({ id: 'part-to-sink', state: 'normal' });
+    expect((await tiup('cluster', 'stop', 'sink1', '-R', 'tidb', '--yes')).exitCode).toBe(0);
+    await waitFor(async () => (await client.cluster('part')).changefeeds[0].state === 'warning');
+    expect(await displayStatuses('sink1')).toEqual({ [`pd@${SINK}:2379`]: 'Up|L', [`tikv@${SINK}:20160`]: 'Up', [`tidb@${SINK}:4000`]: 'Down' });
+    expect((await tiup('cluster', 'start', 'sink1', '-N', `${SINK}:4000`)).exitCode).toBe(0);
+    await waitFor(async () => (await client.cluster('part')).changefeeds[0].state === 'normal');
+  });
+});
+
+test('deployed cluster: stop -R tidb / start -R tidb; start -R tidb with PD down times out like the Ready check; stop -R tikv shows Disconnected', async () => {
+  const H = '127.0.11.5';
+  fs.writeFileSync(path.join(work, 'topo-part.yaml'), topology(H, 4000));
+  expect((await tiup('cluster', 'deploy', 'dep2', 'v7.5.1', 'topo-part.yaml', '--user', 'tidb', '-i', '/dev/null', '--yes')).exitCode).toBe(0);
+
+  // Nothing runs: TiDB cannot come up without PD and TiKV, so tiup gives up after --wait-timeout.
+  const early = await tiup('cluster', 'start', 'dep2', '-R', 'tidb', '--wait-timeout', '5');
+  expect(early.exitCode).toBe(1);
+  expect(early.stderr).toContain(
+    `Error: failed to start tidb: failed to start: ${H} tidb-4000.service, please check the instance's log(/tidb-deploy/tidb-4000/log) for more detail.: timed out waiting for port 4000 to be started after 5s`,
+  );
+  expect(Object.values(await displayStatuses('dep2'))).toEqual(['Down', 'Down', 'Down', 'Down']);
+
+  // pd,tikv first, then tidb: the same as a full start in two steps.
+  expect((await tiup('cluster', 'start', 'dep2', '-R', 'pd,tikv')).exitCode).toBe(0);
+  expect(await displayStatuses('dep2')).toEqual({ [`pd@${H}:2379`]: 'Up|L', [`tikv@${H}:20160`]: 'Up', [`tidb@${H}:4000`]: 'Down', [`cdc@${H}:8300`]: 'Down' });
+  const init = await tiup('cluster', 'start', 'dep2', '-R', 'tidb', '-R', 'cdc', '--init');
+  expect(init.exitCode).toBe(0);
+  const pw = /The new password is: '([^']+)'/.exec(init.stdout)![1];
+  expect(Object.values(await displayStatuses('dep2'))).toEqual(['Up|L', 'Up', 'Up', 'Up']);
+
+  expect((await tiup('cluster', 'stop', 'dep2', '-R', 'tidb', '--yes')).exitCode).toBe(0);
+  await expect(mysql.createConnection({ host: H, port: 4000, user: 'root', password: pw, connectTimeout: 2000 })).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  expect(await displayStatuses('dep2')).toEqual({ [`pd@${H}:2379`]: 'Up|L', [`tikv@${H}:20160`]: 'Up', [`tidb@${H}:4000`]: 'Down', [`cdc@${H}:8300`]: 'Up' });
+  expect((await tiup('br:v7.5.1', 'backup', 'full', '--pd', `${H}:2379`, '--storage', `local://${path.join(work, 'bk-dep2')}`)).exitCode).toBe(0);
+  expect((await tiup('cluster', 'start', 'dep2', '-R', 'tidb')).exitCode).toBe(0);
+  expect(await sqlValue(H, 4000, pw, 'SELECT 1')).toBe('1');
+
+  // A stopped store while PD runs is Disconnected (PD's store state); SQL fails without a TiKV, BR cannot reach it.
+  expect((await tiup('cluster', 'stop', 'dep2', '-N', `${H}:20160`, '--yes')).exitCode).toBe(0);
+  expect((await displayStatuses('dep2'))[`tikv@${H}:20160`]).toBe('Disconnected');
+  const conn = await mysql.createConnection({ host: H, port: 4000, user: 'root', password: pw });
+  try {
+    await expect(conn.query('SELECT TABLE_NAME FROM information_schema.tables')).rejects.toMatchObject({ errno: 9005 });
+  } finally {
+    await conn.end();
+  }
+  const noKv = await tiup('br:v7.5.1', 'backup', 'full', '--pd', `${H}:2379`, '--storage', `local://${path.join(work, 'bk-dep2b')}`);
+  expect(noKv.exitCode).toBe(1);
+  expect(noKv.stderr).toContain('[BR:Common:ErrFailedToConnect]');
+
+  // Whole-cluster stop and start still work as before.
+  const all = await tiup('cluster', 'stop', 'dep2', '--yes');
+  expect(all.stdout).toMatch(/Stopping component cdc[\s\S]*Stopping component tidb[\s\S]*Stopping component tikv[\s\S]*Stopping component pd/);
+  expect(Object.values(await displayStatuses('dep2'))).toEqual(['Down', 'Down', 'Down', 'Down']);
+  expect((await tiup('cluster', 'start', 'dep2')).exitCode).toBe(0);
+  expect(await sqlValue(H, 4000, pw, 'SELECT 1')).toBe('1');
+  expect((await tiup('cluster', 'destroy', 'dep2', '--yes')).exitCode).toBe(0);
+});
+
 async function waitFor(pred: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
