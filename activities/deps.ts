@@ -5,9 +5,6 @@ import type { ComponentType } from '../domain/types.js';
 import type { MetadataStore } from '../metadata/types.js';
 import type { WorkflowStatusName } from './types.js';
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-export type ActivityLog = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => void;
-
 /** Port range [start, end) and how many ports one instance takes (TiEM §6.1). */
 export interface PortRange {
   range: [number, number];
@@ -49,7 +46,6 @@ export interface ActivityDeps {
   signalWorkflow?: (workflowId: string, signalName: string, arg: unknown) => Promise<void>;
   /** Temporal's view of other workflows (forced delete, reconciler). */
   workflows?: WorkflowInspector;
-  log?: ActivityLog;
 }
 
 /** TiEM's product component table (models/initdata.go). PD needs 8: monitoring takes ports[2..5]. */

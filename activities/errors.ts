@@ -6,7 +6,6 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { maskSecrets } from '../adapters/process.js';
 import { TicdcApiError, ToolError } from '../adapters/types.js';
 import { NON_RETRYABLE_ERROR_TYPES, TiemError, TiemErrorCode, type TiemErrorName } from '../domain/errors.js';
-import type { ActivityLog } from './deps.js';
 import { currentContext } from './heartbeat.js';
 
 /** Tool refusals that a retry cannot fix (spec §8 "realism that matters"). */
@@ -112,8 +111,11 @@ export function toActivityFailure(err: unknown): ApplicationFailure | CancelledF
 
 type AnyActivity = (...args: never[]) => Promise<unknown>;
 
-/** Wraps every activity of `activities` so its errors always cross the boundary as ApplicationFailures. */
-export function withErrorBoundary<T extends Record<string, AnyActivity>>(activities: T, log?: ActivityLog): T {
+/**
+ * Wraps every activity of `activities` so its errors always cross the boundary as ApplicationFailures.
+ * (The worker's own activity log interceptor logs each failure, with this scrubbed message.)
+ */
+export function withErrorBoundary<T extends Record<string, AnyActivity>>(activities: T): T {
   const wrapped: Record<string, AnyActivity> = {};
   for (const [name, fn] of Object.entries(activities)) {
     const activity = async (...args: never[]) => {
@@ -121,11 +123,6 @@ export function withErrorBoundary<T extends Record<string, AnyActivity>>(activit
         return await fn(...args);
       } catch (err) {
         const failure = toActivityFailure(err);
-        log?.(failure instanceof CancelledFailure ? 'info' : 'warn', `activity ${name} ${failure instanceof CancelledFailure ? 'cancelled' : 'failed'}`, {
-          activity: name,
-          type: failure instanceof ApplicationFailure ? failure.type : 'CancelledFailure',
-          error: failure.message,
-        });
         throw failure;
       }
     };

@@ -20,6 +20,11 @@ export function heartbeat(details?: unknown): void {
   currentContext()?.heartbeat(details);
 }
 
+/** The SDK's activity logger (worker Runtime logger, with the activity's attributes); silent outside an activity. */
+export function logWarning(message: string, fields: Record<string, unknown>): void {
+  currentContext()?.log.warn(message, fields);
+}
+
 export function cancellationSignal(): AbortSignal | undefined {
   return currentContext()?.cancellationSignal;
 }
@@ -88,7 +93,7 @@ export class BrProgressReporter {
   private inFlight: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly deps: Pick<ActivityDeps, 'signalWorkflow' | 'log'>,
+    private readonly deps: Pick<ActivityDeps, 'signalWorkflow'>,
     private readonly report: ProgressReport | undefined,
     private readonly totalBytes: number | undefined,
     private readonly now: () => number = Date.now,
@@ -130,7 +135,7 @@ export class BrProgressReporter {
     // Progress is best effort: a failed signal must never fail the BR run.
     this.inFlight = this.inFlight.then(() =>
       signalWorkflow(report.workflowId, BR_PROGRESS_SIGNAL, payload).catch((err: unknown) => {
-        deps.log?.('warn', 'brProgress signal failed', { workflowId: report.workflowId, error: String(err) });
+        logWarning('brProgress signal failed', { workflowId: report.workflowId, error: String(err) });
       }),
     );
   }

@@ -36,10 +36,10 @@ export function createActivities(deps: ActivityDeps): AllActivities {
     ...createTakeoverActivities(deps),
     ...createReconcileActivities(deps),
   };
-  return withErrorBoundary(activities as unknown as Record<string, (...args: never[]) => Promise<unknown>>, deps.log) as unknown as AllActivities;
+  return withErrorBoundary(activities as unknown as Record<string, (...args: never[]) => Promise<unknown>>) as unknown as AllActivities;
 }
 
-export type { ActivityConfig, ActivityDeps, ActivityLog, PortRange } from './deps.js';
+export type { ActivityConfig, ActivityDeps, PortRange } from './deps.js';
 export { DEFAULT_GLOBAL_PORT_RANGE, DEFAULT_PORT_RANGES } from './deps.js';
 export { toActivityFailure, toTiemError } from './errors.js';
 export { BR_PROGRESS_SIGNAL } from './heartbeat.js';

@@ -8,7 +8,7 @@ import type { ClusterParameter } from '../metadata/types.js';
 import type { CloneActivities, ModifyParametersInput } from './types.js';
 import type { ActivityDeps } from './deps.js';
 import { managementUser, requireCluster, withClusterUser } from './cluster-access.js';
-import { cancellationSignal, runWithHeartbeat } from './heartbeat.js';
+import { cancellationSignal, runWithHeartbeat, logWarning } from './heartbeat.js';
 import { tiupNameOf } from './deploy.js';
 
 type ParameterActivities = Pick<
@@ -79,7 +79,7 @@ export function createParameterActivities(deps: ActivityDeps): ParameterActiviti
         }
       });
     } catch (err) {
-      deps.log?.('warn', 'reading live parameter values failed; storing group defaults', { clusterId: cluster.id, error: String(err) });
+      logWarning('reading live parameter values failed; storing group defaults', { clusterId: cluster.id, error: String(err) });
     }
     return live;
   }

@@ -1,6 +1,7 @@
 // What must survive a crash or a closed workflow: the durable GC hold (its original recorded
 // before the change, never a held value), a finished restore recorded before anything can hang,
 // a retried backup's real size, and the reconciler's repairs of what dead workflows left behind.
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../activities/index.js';
 import type { WorkflowStatusName } from '../../activities/types.js';
 import { addSource, addTarget, makeDeps, mockEnv, type Fakes } from './activities-fakes.js';
@@ -91,6 +92,25 @@ describe('records written before anything can hang', () => {
     const retried = await mockEnv().run(acts.backup, { backupId: 'b1' });
     expect(fakes.br.backupRuns).toBe(1);
     expect(retried).toEqual({ backupTs: '449000000000000000', sizeBytes: 1024 });
+  });
+});
+
+describe('warnings reach the worker log', () => {
+  it('a failed progress signal is logged through the SDK activity logger', async () => {
+    const fakes = makeDeps();
+    await addSource(fakes);
+    addTarget(fakes);
+    const acts = createActivities(fakes);
+    await mockEnv().run(acts.backupSourceCluster, { sourceClusterId: 'src-cluster', backupId: 'b1' });
+    fakes.br.progress = [{ step: 'Full Restore', percent: 100 }];
+    fakes.signalWorkflow = async () => {
+      throw new Error('workflow not found');
+    };
+    const entries: { level: string; message: string }[] = [];
+    const logger = { log: (level: string, message: string) => entries.push({ level, message }), trace() {}, debug() {}, info() {}, warn: (message: string) => entries.push({ level: 'WARN', message }), error() {} };
+    const env = new MockActivityEnvironment(undefined, { logger: logger as never });
+    await env.run(acts.restoreFromSrcCluster, { targetClusterId: 'tgt-cluster', backupId: 'b1', report: { workflowId: 'clone-tgt', node: 'restoreCluster' as const } });
+    expect(entries.some((e) => e.level === 'WARN' && e.message === 'brProgress signal failed')).toBe(true);
   });
 });
 
