@@ -14,6 +14,8 @@ type LogActivities = Pick<CloneActivities, 'collectLogConfig'>;
 /** Roles whose logs filebeat collects, and the file each writes under `<deploy_dir>/log/`. */
 const LOG_FILES: Record<string, string> = { tidb: 'tidb.log', pd: 'pd.log', tikv: 'tikv.log', tiflash: 'tiflash.log', cdc: 'cdc.log' };
 export const FILEBEAT_INPUT_PATH = 'conf/input_tidb.yml';
+/** Pushes running at once (each is an SSH session of TiUP's). */
+const PUSH_CONCURRENCY = 8;
 
 /** Filebeat module config for one host: one fileset per component with its log paths. */
 export function renderFilebeatInput(logs: { role: string; path: string }[]): string {
@@ -46,11 +48,17 @@ export function createLogActivities(deps: ActivityDeps): LogActivities {
       }
       const dir = await mkdtemp(join(tmpdir(), 'tiem-filebeat-'));
       try {
-        for (const [host, logs] of byHost) {
+        // Hosts at once (a few at a time): a large cluster must not take hosts × one SSH round trip.
+        const hosts = [...byHost];
+        const pushOne = async ([host, logs]: [string, { role: string; path: string }[]]) => {
           const file = join(dir, `input_tidb-${host}.yml`);
           await writeFile(file, renderFilebeatInput(logs), 'utf8');
           await runWithHeartbeat('push', (opts) => deps.tiup.push(name, file, FILEBEAT_INPUT_PATH, { ...opts, nodes: [host] }));
-        }
+        };
+        const workers = Array.from({ length: Math.min(PUSH_CONCURRENCY, hosts.length) }, async () => {
+          for (let next = hosts.shift(); next; next = hosts.shift()) await pushOne(next);
+        });
+        await Promise.all(workers);
       } finally {
         await rm(dir, { recursive: true, force: true });
       }

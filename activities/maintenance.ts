@@ -9,7 +9,7 @@ import type { NewCluster } from '../metadata/types.js';
 import type { CloneActivities } from './types.js';
 import type { ActivityDeps } from './deps.js';
 import { requireCluster } from './cluster-access.js';
-import { cancellationSignal } from './heartbeat.js';
+import { runWithHeartbeat } from './heartbeat.js';
 
 type MaintenanceActivities = Pick<CloneActivities, 'startMaintenance' | 'endMaintenance' | 'setClusterFailure' | 'persistCluster'>;
 
@@ -82,14 +82,14 @@ export function createMaintenanceActivities(deps: ActivityDeps): MaintenanceActi
       await store.setClusterStatus(targetClusterId, 'Failure');
     },
 
-    // Idempotent: re-reads TiUP's view and upserts instance statuses by id.
+    // Idempotent: re-reads TiUP's view and upserts instance statuses by id. Heartbeats while TiUP
+    // answers (display asks every instance: slow on a big or sick cluster).
     async persistCluster({ targetClusterId }) {
       const cluster = await store.getCluster(targetClusterId);
       if (!cluster) return;
-      const signal = cancellationSignal();
-      const deployed = (await deps.tiup.list({ signal })).some((c) => c.name === targetClusterId);
+      const deployed = (await runWithHeartbeat('list', (opts) => deps.tiup.list(opts))).some((c) => c.name === targetClusterId);
       if (!deployed) return;
-      const display = await deps.tiup.display(targetClusterId, { signal });
+      const display = await runWithHeartbeat('display', (opts) => deps.tiup.display(targetClusterId, opts));
       const byAddress = new Map<string, TiupDisplayInstance>(display.instances.map((i) => [`${i.host}:${i.Port}`, i]));
       const updated = cluster.instances.map(({ clusterId: _c, ...inst }) => {
         const shown = byAddress.get(`${inst.hostIp}:${inst.ports[0]}`);

@@ -223,4 +223,26 @@ describe('end of clone bookkeeping', () => {
     expect(fakes.tiup.calls).toContain('push tgt-cluster conf/input_tidb.yml -N 127.0.2.11');
     expect(parse(pushed)).toEqual([{ module: 'tidb', tidb: { enabled: true, 'var.paths': ['/data1/tgt/tidb-deploy/log/tidb.log'] } }]);
   });
+
+  it('collectLogConfig pushes to several hosts at once', async () => {
+    const fakes = makeDeps();
+    addTarget(fakes);
+    let running = 0;
+    let most = 0;
+    fakes.tiup.push = async () => {
+      most = Math.max(most, ++running);
+      await new Promise((r) => setTimeout(r, 50));
+      running--;
+    };
+    fakes.tiup.displays = [
+      {
+        cluster_meta: { cluster_type: 'tidb', cluster_name: 'tgt-cluster', cluster_version: 'v7.5.1', deploy_user: 'tidb', tls_enabled: false },
+        instances: Array.from({ length: 6 }, (_, i) => ({
+          id: `127.0.2.${20 + i}:20160`, role: 'tikv', host: `127.0.2.${20 + i}`, ports: '', os_arch: '', status: 'Up', deploy_dir: `/data1/tikv-${i}`, ComponentName: 'tikv', Port: 20160,
+        })),
+      },
+    ];
+    await mockEnv().run(createActivities(fakes).collectLogConfig, { clusterId: 'tgt-cluster' });
+    expect(most).toBeGreaterThan(1);
+  });
 });
