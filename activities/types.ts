@@ -2,6 +2,7 @@
 // signatures; `createActivities(deps)` (activities/index.ts) implements them. Activity names are
 // TiEM's node names (seed workflow table) plus the new steps of spec §5.1.
 import type { BrProgress, CloneClusterRequest, TakeoverClusterRequest, ClusterInstance, CloneStrategy, MaintenanceStatus } from '../domain/types.js';
+import type { WorkflowExecutionStatusName } from '@temporalio/client';
 import type { ClusterParameter, NewCluster, RepairRecord } from '../metadata/types.js';
 
 /** The request without its secret: what activities other than the account steps receive. */
@@ -145,18 +146,7 @@ export interface ClusterActivities {
 }
 
 /** A Temporal workflow execution status as the client names it, or NOT_FOUND (never started, or past retention). */
-export type WorkflowStatusName =
-  | 'RUNNING'
-  | 'COMPLETED'
-  | 'FAILED'
-  | 'CANCELLED'
-  | 'TERMINATED'
-  | 'CONTINUED_AS_NEW'
-  | 'TIMED_OUT'
-  | 'UNSPECIFIED'
-  | 'PAUSED'
-  | 'UNKNOWN'
-  | 'NOT_FOUND';
+export type WorkflowStatusName = WorkflowExecutionStatusName | 'NOT_FOUND';
 
 /** Something a workflow holds that outlived it: a GC hold, a maintenance lock, an allocation, a changefeed. */
 export interface Orphan {
