@@ -3,6 +3,7 @@
 // asks the harness (TIEM_CHAOS_FAULTS_URL) whether to fail or slow this call. Run as its own
 // process so a crash is a real SIGKILL.
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { Client, Connection } from '@temporalio/client';
 import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, Next } from '@temporalio/worker';
 import { loadWorkerConfig } from '../../worker/config.js';
 import { createCloneWorker } from '../../worker/create-worker.js';
@@ -20,10 +21,23 @@ async function ask(q: FaultQuery): Promise<FaultAnswer> {
   }
 }
 
-function keysOf(ctx: Context, args: unknown[]): string[] {
-  const keys = [ctx.info.workflowExecution?.workflowId ?? ''];
+let client: Client | undefined;
+const parents = new Map<string, Promise<string | undefined>>();
+
+/** A child's parent (the backup child's input names no cluster): asked of Temporal once per child. */
+function parentOf(workflowId: string): Promise<string | undefined> {
+  if (!client || !workflowId.startsWith('backup-')) return Promise.resolve(undefined);
+  if (!parents.has(workflowId)) {
+    parents.set(workflowId, client.workflow.getHandle(workflowId).describe().then((d) => d.parentExecution?.workflowId ?? undefined, () => undefined));
+  }
+  return parents.get(workflowId)!;
+}
+
+async function keysOf(ctx: Context, args: unknown[]): Promise<string[]> {
+  const workflowId = ctx.info.workflowExecution?.workflowId ?? '';
+  const keys = [workflowId];
   const a = (args[0] ?? {}) as { targetClusterId?: unknown; clusterId?: unknown; report?: { workflowId?: unknown } };
-  for (const v of [a.targetClusterId, a.clusterId, a.report?.workflowId]) if (typeof v === 'string') keys.push(v);
+  for (const v of [a.targetClusterId, a.clusterId, a.report?.workflowId, await parentOf(workflowId)]) if (typeof v === 'string') keys.push(v);
   return keys;
 }
 
@@ -32,9 +46,9 @@ class FaultInjector implements ActivityInboundCallsInterceptor {
 
   async execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>): Promise<unknown> {
     const activity = this.ctx.info.activityType;
-    const keys = keysOf(this.ctx, input.args);
+    const keys = await keysOf(this.ctx, input.args);
     const before = await ask({ activity, phase: 'before', keys });
-    if (before.mode === 'delay') await new Promise((r) => setTimeout(r, before.delayMs ?? 3000));
+    if (before.delayMs || before.mode === 'delay') await new Promise((r) => setTimeout(r, before.delayMs ?? 3000));
     if (before.mode === 'failBefore') throw ApplicationFailure.retryable(`chaos: transient failure before ${activity}`, 'CHAOS_TRANSIENT');
     if (before.mode === 'failPermanently') {
       throw ApplicationFailure.create({
@@ -53,6 +67,7 @@ class FaultInjector implements ActivityInboundCallsInterceptor {
 
 async function main(): Promise<void> {
   const config = loadWorkerConfig();
+  client = new Client({ connection: await Connection.connect({ address: config.temporalAddress }), namespace: config.namespace });
   const { worker, close } = await createCloneWorker(config, {
     interceptors: { activity: [(ctx) => ({ inbound: new FaultInjector(ctx) })] },
   });
