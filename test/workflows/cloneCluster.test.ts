@@ -252,14 +252,17 @@ describe('compensation', () => {
   });
 
   test('a failing cleanup step does not stop the others and is reported', async () => {
-    const r = await runClone('Snapshot', { failAt: ['backup', 'setClusterFailure'] });
+    // The backup failed after the deploy finished: the collateral target is destroyed, and that fails.
+    const r = await runClone('Snapshot', { failAt: ['backup', 'destroyCluster'], delays: { backup: 2500 } });
     const f = failureOf(r.error) as ApplicationFailure;
     expect(f.message).toContain('injected failure in backup');
-    expect(f.message).toContain('cleanup errors: prepareResource: setClusterFailure');
-    expect(r.called('revertResourceAfterFailure')).toBe(true);
+    expect(f.message).toContain('cleanup errors: prepareResource: destroyCluster');
+    // Not destroyed, so its hosts are not released; the lock is released anyway.
+    expect(r.called('revertResourceAfterFailure')).toBe(false);
+    expect(r.called('setClusterFailure')).toBe(true);
     expect(r.calls.at(-1)!.name).toBe('endMaintenance');
     expect(r.progress.compensationErrors).toHaveLength(1);
-    expect(r.progress.compensationErrors[0]).toContain('injected failure in setClusterFailure');
+    expect(r.progress.compensationErrors[0]).toContain('injected failure in destroyCluster');
   });
 });
 

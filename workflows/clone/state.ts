@@ -102,7 +102,14 @@ export class CloneTarget {
         return false;
       }
     };
-    await part('setClusterFailure', async () => (await cleanup.setClusterFailure({ targetClusterId }), ['target status Failure']));
+    // Metadata updates are retried until they land: a closed clone never leaves its target looking alive.
+    await part('setClusterFailure', async () => {
+      await untilDone(
+        () => cleanup.setClusterFailure({ targetClusterId }),
+        (error, attempt) => this.progress.compensating('prepareResource', `setClusterFailure: ${error} (attempt ${attempt}, retrying)`),
+      );
+      return ['target status Failure'];
+    });
     if (this.deployStarted && !this.destroy) {
       this.progress.addLines('deployCluster', [`target ${targetClusterId} kept for inspection (failAfterDeploy)`]);
       lines.push('resources kept with the deployed target (failAfterDeploy)');
@@ -114,7 +121,6 @@ export class CloneTarget {
         return [];
       }));
       if (destroyed) {
-        // A metadata update: retried until it lands, so a closed clone that did not keep its hosts never holds them.
         await part('revertResourceAfterFailure', async () => [
           await untilDone(
             () => cleanup.revertResourceAfterFailure({ allocationRequestId }),
