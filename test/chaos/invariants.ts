@@ -86,7 +86,9 @@ export async function checkInvariants(stack: ChaosStack, f: CaseFacts, expected:
   const byKey = new Map<string, typeof ops>();
   for (const o of ops) {
     if (/\.(display|list|show-config|check|validate)$/.test(o.op)) continue; // read-only
-    const key = `${o.op} ${o.cluster}`;
+    // A push is one operation per host (pushes to different hosts run at once by design).
+    const node = o.op === 'tiup.cluster.push' ? ` ${o.argv[o.argv.indexOf('-N') + 1] ?? ''}` : '';
+    const key = `${o.op} ${o.cluster}${node}`;
     byKey.set(key, [...(byKey.get(key) ?? []), o]);
   }
   for (const [key, runs] of byKey) {
