@@ -85,6 +85,9 @@ function hitCheck(activity: string, min = 1) {
 async function cloneAndWait(c: CaseContext, strategy: CloneStrategy, options?: { destroyOnFailure?: boolean }): Promise<void> {
   const { handle } = await c.clone(strategy, { options });
   await handle?.result().catch(() => undefined);
+  // The abandoned log child runs on after the clone: let it end before the case is judged.
+  const logs = c.stack.client.workflow.getHandle(workflowIds.buildLogConfig(c.targetId));
+  for (let i = 0; i < 50 && (await logs.describe().then((d) => d.status.name === 'RUNNING', () => false)); i++) await sleep(200);
 }
 
 function faultCases(): ChaosCase[] {
