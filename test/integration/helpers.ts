@@ -15,12 +15,14 @@ export const SOURCE = DEMO_SOURCE;
 /**
  * An embedded stack for one test file. `net` picks the loopback networks of the source (net) and
  * of the host pool (net + 1), so files that run at the same time do not collide: 1 strategies,
- * 3 failures, 5 API, 7 CLI, 9 temporal CLI, 13 browser, 15 cluster lifecycle (the simulator's own tests use 11 and 12).
+ * 3 failures, 5 API, 7 CLI, 9 temporal CLI, 13 browser, 15 cluster lifecycle, 17 hostile input, 19 reconciler
+ * (the simulator's own tests use 11 and 12).
  */
-export async function startTestStack(net = 1, opts: { ui?: boolean } = {}): Promise<EmbeddedStack> {
+export async function startTestStack(net = 1, opts: { ui?: boolean; workerEnv?: Record<string, string> } = {}): Promise<EmbeddedStack> {
   return startEmbeddedStack({
     dir: mkdtempSync(join(tmpdir(), 'tiem-it-')),
     ui: opts.ui,
+    workerEnv: opts.workerEnv,
     speed: 20,
     source: { ...DEMO_SOURCE, writesPerSec: 10, net: `127.0.${net}` },
     hostNet: `127.0.${net + 1}`,
