@@ -32,7 +32,8 @@ export function createMaintenanceActivities(deps: ActivityDeps): MaintenanceActi
       if (sourceGroup && sourceGroup.clusterVersion === minor) return sourceGroup.id;
     }
     const fallback = await store.findDefaultParameterGroup(minor);
-    if (!fallback) throw new TiemError('SYSTEM_MISSING_DATA', `no default group found for cluster ${targetId} (version ${minor})`);
+    // The request can fix it: name a group for this version (an undocumented 500 was the answer before).
+    if (!fallback) throw new TiemError('PARAMETER_INVALID', `no default parameter group for version ${minor} (cluster ${targetId}): give parameterGroupID`);
     return fallback.id;
   }
 

@@ -1,6 +1,8 @@
 // TiEM's error envelope for every failure the API answers: `{"code":<n>,"message":"…","data":{}}`
 // with the HTTP status of spec §3. Fastify's own errors (bad JSON, schema validation, 404 route)
 // are mapped to TiEM codes here, so no client ever sees fastify's default error body.
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { TiemError, TiemErrorCode, type TiemErrorName } from '../domain/errors.js';
 import { MAX_BODY_BYTES } from '../domain/limits.js';
@@ -107,4 +109,30 @@ export function errorHandler(this: unknown, err: unknown, req: FastifyRequest, r
     if (api.code === TiemErrorCode.UNRECOGNIZED_ERROR) api = new ApiError(api.httpStatus, api.code, `internal error (request ${req.id}; see the API log)`);
   }
   return sendError(reply, api);
+}
+
+/**
+ * fastify `frameworkErrors`: what the router refuses before any route runs (a bad percent-escape,
+ * FST_ERR_BAD_URL) is answered with the envelope too.
+ */
+export function frameworkErrorHandler(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
+  void sendError(reply, new ApiError(400, TiemErrorCode.PARAMETER_INVALID, `malformed request URL: ${err.message}`));
+}
+
+/**
+ * fastify `clientErrorHandler`: errors Node's HTTP parser raises before fastify sees a request
+ * (headers or URL over Node's 16 KiB limit, a garbled request line) get the envelope, written on the
+ * raw socket as fastify's default handler does.
+ */
+export function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const message = status === 431 ? 'request headers or URL too large' : status === 408 ? 'request timed out' : 'malformed HTTP request';
+  const body = JSON.stringify(errorBody(TiemErrorCode.PARAMETER_INVALID, message));
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

@@ -10,7 +10,7 @@ import type { MetadataStore } from '../metadata/types.js';
 import { TASK_QUEUE } from '../workflows/definitions.js';
 import { TokenVerifier } from './auth.js';
 import type { ApiApp, RouteDeps } from './context.js';
-import { ApiError, errorHandler, sendError } from './errors.js';
+import { ApiError, clientErrorHandler, errorHandler, frameworkErrorHandler, sendError } from './errors.js';
 import { OPENAPI_INFO } from './openapi.js';
 import { cloneRoutes } from './routes/clone.js';
 import { clusterRoutes } from './routes/clusters.js';
@@ -36,11 +36,16 @@ export interface ApiServerDeps {
 /** Tokens must never reach a log line, whatever a serializer or a future log call includes. */
 export const LOG_REDACT = { paths: ['req.headers.authorization', 'headers.authorization', 'request.headers.authorization'], censor: '[redacted]' };
 
+const MAX_PATH_PARAM_CHARS = 4096;
+
 export function createApiServer(deps: ApiServerDeps): FastifyInstance {
   const verifier = new TokenVerifier(deps.tokens);
   const app = Fastify({
     logger: deps.logger ? { level: 'info', redact: LOG_REDACT, ...(deps.logStream ? { stream: deps.logStream } : {}) } : false,
-    routerOptions: { ignoreTrailingSlash: true },
+    // An id of 255 characters is up to 3060 once percent-encoded (fastify's default allows 100).
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PATH_PARAM_CHARS },
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
     // stated, not left to fastify's default: errors.ts names it in the 413 answer
     bodyLimit: MAX_BODY_BYTES,
   }).withTypeProvider<TypeBoxTypeProvider>();

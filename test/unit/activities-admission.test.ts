@@ -81,11 +81,12 @@ describe('startMaintenance', () => {
     expect(fakes.store.clusters.get('tgt')?.tags).toEqual(['t1']);
   });
 
-  it('fails with SYSTEM_MISSING_DATA when no group exists for the target minor', async () => {
+  it('refuses with 10001 naming parameterGroupID when no default group exists for the target minor', async () => {
     await addSource(fakes);
     const acts = createActivities(fakes);
     const f = await failureOf(env.run(acts.startMaintenance, { holder: 'h', targetClusterId: 'tgt', request: request({ clusterVersion: 'v7.6.0' }) }));
-    expect(f.type).toBe('SYSTEM_MISSING_DATA');
+    expect(f.type).toBe('PARAMETER_INVALID');
+    expect(f.message).toContain('give parameterGroupID');
     expect(f.nonRetryable).toBe(true);
     expect(fakes.store.maintenanceCalls).toHaveLength(0);
   });
