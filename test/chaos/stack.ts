@@ -189,6 +189,10 @@ export class ChaosStack {
     }
   }
 
+  workerAlive(): boolean {
+    return !!this.worker && this.worker.exitCode === null && this.worker.signalCode === null;
+  }
+
   /** SIGKILL: no graceful shutdown, in-flight activities are lost; tools in their own process groups live on. */
   async killWorker(): Promise<void> {
     const w = this.worker;
