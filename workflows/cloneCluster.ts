@@ -18,7 +18,7 @@ import { cleanup, short } from './activity-options.js';
 import { backUpSource, deployTarget, endClone, inParallel, restoreTarget, syncIncrData, type CloneRun } from './clone/steps.js';
 import { CloneTarget, SourceGcHold } from './clone/state.js';
 import { TiemCloneStrategy, TiemClusterId, TiemSourceClusterId, brProgressSignal } from './definitions.js';
-import { check, describe, errorCodeOf, finalFailure } from './failures.js';
+import { check, describe, errorCodeOf, finalFailure, throwIfCancelled } from './failures.js';
 import { registerHandlers, stepRunner } from './handlers.js';
 import { cloneClusterV1 } from './legacy/cloneCluster-v1.js';
 import { PATCHES } from './patches.js';
@@ -82,7 +82,9 @@ export async function cloneCluster(input: CloneClusterInput): Promise<CloneResul
     const restoredTs = backup ? await restoreTarget(c, backup) : undefined;
     const changefeedId = strategy === 'CDCSync' && backup ? await syncIncrData(c, backup, gc) : undefined;
 
-    // The clone is complete: neither a cancellation nor a failing bookkeeping step may undo it.
+    // The commit point. A cancel that landed during the last forward step still counts; from here on
+    // neither a cancellation nor a failing bookkeeping step may undo the clone.
+    throwIfCancelled();
     saga.disarm();
     await CancellationScope.nonCancellable(() => step('end', () => endClone(c, gc)));
     progress.finish('Finished');

@@ -1,6 +1,14 @@
 // Turning errors into workflow failures that carry the TiEM code (spec §5.4).
-import { ApplicationFailure, isCancellation } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, CancelledFailure, isCancellation } from '@temporalio/workflow';
 import { TiemError, tiemCodeOf } from '../domain/errors.js';
+
+/**
+ * A cancellation that arrived while a step that does not heartbeat ran is only seen by the next
+ * cancellable call: where a decision depends on it, ask here.
+ */
+export function throwIfCancelled(): void {
+  if (CancellationScope.current().consideredCancelled) throw new CancelledFailure('Workflow cancelled');
+}
 
 /** A TiemError raised by pure code in the workflow → non-retryable ApplicationFailure. */
 export function tiemFailure(err: TiemError): ApplicationFailure {

@@ -1,6 +1,6 @@
 // Handlers and helpers every cluster workflow (clone, delete) shares: the admission answer the
 // API waits for, and the step runner that keeps the progress query and search attributes current.
-import { allHandlersFinished, condition, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { allHandlersFinished, CancellationScope, condition, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ProgressTracker } from '../domain/progress.js';
 import { admissionOutcomeQuery, admissionUpdate, progressQuery, TiemCloneStep, type AdmissionOutcome } from './definitions.js';
 import { describe, tiemSummary } from './failures.js';
@@ -16,7 +16,8 @@ export function registerHandlers(progress: ProgressTracker, ids: { clusterId: st
   let admission: AdmissionOutcome | undefined;
   setHandler(progressQuery, () => progress.snapshot());
   setHandler(admissionUpdate, async () => {
-    await condition(() => admission !== undefined);
+    // Answered even when the workflow is cancelled meanwhile: the caller must learn the verdict.
+    await CancellationScope.nonCancellable(() => condition(() => admission !== undefined));
     return admission!;
   });
   setHandler(admissionOutcomeQuery, () => admission ?? null);

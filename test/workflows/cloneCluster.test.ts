@@ -5,7 +5,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowIdReusePolicy, type WorkflowHandle } from '@temporalio/client';
+import { startWithAdmission } from '../../client/admission.js';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { CloneClusterInput, CloneClusterRequest, CloneStrategy } from '../../domain/types.js';
 import { temporalCliPath } from '../../embedded/temporal-server.js';
@@ -63,6 +64,8 @@ async function runClone(
   mock: MockOptions = {},
   input: Partial<CloneClusterInput> = {},
   control?: (h: WorkflowHandle, signalHang: Promise<void>) => Promise<void>,
+  /** Start as the API does (update-with-start, waiting for the admission answer) in the background. */
+  viaAdmission?: (answer: Promise<unknown>) => void,
 ) {
   seq++;
   let hung!: () => void;
@@ -79,11 +82,16 @@ async function runClone(
   });
   const clusterId = `tgt${seq}`;
   const result = await worker.runUntil(async () => {
-    const handle = await env.client.workflow.start('cloneCluster', {
-      taskQueue,
-      workflowId: `clone-${clusterId}`,
-      args: [{ request: request(strategy, input.request), options: input.options } satisfies CloneClusterInput],
-    });
+    const args = [{ request: request(strategy, input.request), options: input.options } satisfies CloneClusterInput];
+    const workflowId = `clone-${clusterId}`;
+    let handle: WorkflowHandle;
+    if (viaAdmission) {
+      viaAdmission(startWithAdmission(env.client, { workflowType: 'cloneCluster', workflowId, taskQueue, args, reusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE }));
+      handle = env.client.workflow.getHandle(workflowId);
+      while (!(await handle.describe().then(() => true, () => false))) await new Promise((res) => setTimeout(res, 20));
+    } else {
+      handle = await env.client.workflow.start('cloneCluster', { taskQueue, workflowId, args });
+    }
     if (control) await control(handle, hang);
     let outcome: unknown;
     let error: unknown;
@@ -363,5 +371,44 @@ describe('survives: undo after settle, patient cleanup of the source', () => {
     expect(failureOf(r.error)).toBeInstanceOf(ApplicationFailure);
     expect(r.called('destroyCluster')).toBe(true);
     expect(r.indexOf('recoverSourceClusterGCTime')).toBeLessThan(r.indexOf('destroyCluster'));
+  });
+
+  test('cancelled while admission runs: the caller still gets the verdict, and the clone is undone after it settled', async () => {
+    let answer: Promise<unknown> | undefined;
+    const r = await runClone(
+      'Snapshot',
+      { notifyAt: 'startMaintenance', delays: { startMaintenance: 1500 } },
+      {},
+      async (h, started) => {
+        await started;
+        await h.cancel();
+      },
+      (a) => (answer = a),
+    );
+    await expect(answer).resolves.toMatchObject({ accepted: true });
+    expect(failureOf(r.error)).toBeInstanceOf(CancelledFailure);
+    expect(r.called('prepareResource')).toBe(false);
+    expect(r.called('setClusterFailure')).toBe(true);
+  });
+
+  test('cancelled while buildConfig runs: the deploy never starts, so the hosts are released', async () => {
+    const r = await runClone('TopologyClone', { notifyAt: 'buildConfig', delays: { buildConfig: 1500 } }, {}, async (h, started) => {
+      await started;
+      await h.cancel();
+    });
+    expect(failureOf(r.error)).toBeInstanceOf(CancelledFailure);
+    expect(r.called('deployCluster')).toBe(false);
+    expect(r.called('revertResourceAfterFailure')).toBe(true);
+  });
+
+  test('cancelled during the last forward step (reconcileAccounts): the clone is cancelled, not finished', async () => {
+    const r = await runClone('Snapshot', { notifyAt: 'reconcileAccounts', delays: { reconcileAccounts: 1500 } }, {}, async (h, started) => {
+      await started;
+      await h.cancel();
+    });
+    expect(failureOf(r.error)).toBeInstanceOf(CancelledFailure);
+    expect(r.called('collectLogConfig')).toBe(false);
+    expect(r.progress.status).toBe('Canceled');
+    expect(r.called('setClusterFailure')).toBe(true);
   });
 });

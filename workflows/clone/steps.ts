@@ -10,7 +10,7 @@ import type { CloneOptions, CloneStrategy } from '../../domain/types.js';
 import { cleanup, short, tiup, wait } from '../activity-options.js';
 import { backupCluster, buildLogConfig, modifyParameters, restoreCluster } from '../children.js';
 import { workflowIds } from '../definitions.js';
-import { describe, tiemFailure } from '../failures.js';
+import { describe, throwIfCancelled, tiemFailure } from '../failures.js';
 import type { StepRunner } from '../handlers.js';
 import { untilDone } from '../retry.js';
 import type { Saga } from '../saga.js';
@@ -71,6 +71,8 @@ async function runModifyParameters(c: CloneRun, params: ModifyParametersInput): 
 export async function deployTarget(c: CloneRun, target: CloneTarget, admitted: AdmissionResult, password: string): Promise<void> {
   const { targetClusterId, sourceClusterId, step } = c;
   const { topologyYaml } = await step('buildConfig', () => short.buildConfig({ targetClusterId, sourceClusterId }), () => ['topology rendered']);
+  // Cancelled while buildConfig ran: the deploy is never scheduled, so nothing is deployed to keep.
+  throwIfCancelled();
   target.deploying();
   await step('deployCluster', () => tiup.deployCluster({ targetClusterId, version: c.request.clusterVersion, topologyYaml }));
   await step('syncConnectionKey', () => short.syncConnectionKey({ targetClusterId }));
