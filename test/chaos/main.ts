@@ -65,7 +65,7 @@ async function main(): Promise<number> {
       console.log(`${r.survived ? 'ok  ' : 'FAIL'} [${r.matrix}] ${r.name} (${(r.ms / 1000).toFixed(0)} s)${r.survived ? '' : `\n       ${r.violations.join('\n       ')}`}`),
     );
     // Secrets at rest and in logs, over everything every case wrote.
-    const secrets = [...stack.sources.map((s) => s.rootPassword), ...stack.secrets];
+    const secrets = [...[...stack.sources, stack.bigSource].map((s) => s.rootPassword), ...stack.secrets];
     const leaks = secretsInFiles([stack.workerLog, join(dir, 'metadata.sqlite'), join(dir, 'metadata.sqlite-wal'), join(dir, 'logs', 'simulator.log')], secrets);
     extra.push({ matrix: 'secrets at rest', cases: 1, survived: leaks.length ? 0 : 1, violations: leaks.length });
     for (const l of leaks) console.log(`FAIL ${l}`);

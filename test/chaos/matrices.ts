@@ -303,7 +303,26 @@ function crashCases(): ChaosCase[] {
     kill('CDCSync', 'mid deploy', running('deployCluster')),
     kill('Snapshot', 'mid backup', (p) => running('backupSourceCluster')(p) && (p.nodes.find((n) => n.name === 'backupSourceCluster')?.br?.percent ?? 0) > 0),
     kill('Snapshot', 'mid restore', (p) => running('restoreCluster')(p) && (p.nodes.find((n) => n.name === 'restoreCluster')?.br?.percent ?? 0) > 0),
-    kill('CDCSync', 'mid changefeed catch-up', (p) => running('syncIncrData')(p) && p.nodes.find((n) => n.name === 'syncIncrData')!.result.some((l) => /create changefeed|reuse/.test(l))),
+    {
+      matrix: 'crash',
+      name: 'CDCSync worker SIGKILL mid changefeed catch-up',
+      strategy: 'CDCSync',
+      exclusive: true,
+      async run(c) {
+        // Slowed down, the changefeed trails by ~2 s > the 1.5 s threshold: the wait is really waiting.
+        const { handle } = await c.clone('CDCSync', { options: { cdcLagThresholdMs: 1500 } });
+        await c.until((p) => running('syncIncrData')(p) && p.nodes.find((n) => n.name === 'syncIncrData')!.result.some((l) => /create changefeed|reuse/.test(l)), 'the changefeed');
+        await c.stack.sim.setSpeed(0.5);
+        try {
+          await sleep(4000);
+          await c.stack.restartWorker();
+        } finally {
+          await c.stack.sim.setSpeed(c.stack.opts.speed);
+        }
+        await handle?.result().catch(() => undefined);
+        return { end: 'Finished' };
+      },
+    },
     kill('TopologyClone', 'inside a slowed short activity (initAccount)', running('initAccount'), (c) => fault(c, { activity: 'initAccount', mode: 'delay', delayMs: 4000 })),
     kill('CDCSync', 'between restore and syncIncrData', done('reconcileAccounts')),
     kill(

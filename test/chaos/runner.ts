@@ -171,7 +171,7 @@ export async function runCases(stack: ChaosStack, cases: ChaosCase[], onResult: 
     }),
   );
   for (const kase of exclusive) {
-    const r = await runCase(stack, stack.sources[0]!, kase);
+    const r = await runCase(stack, stack.bigSource, kase);
     results.push(r);
     onResult(r);
   }

@@ -34,8 +34,8 @@ export interface ChaosStackOptions {
 }
 
 /** A small v7.5.1 source with CDC: backs up and restores in seconds at chaos speed. */
-function sourceSpec(i: number): SourceClusterSpec {
-  const n = String(i + 1).padStart(2, '0');
+function sourceSpec(i: number, big = false): SourceClusterSpec {
+  const n = big ? 'Big' : String(i + 1).padStart(2, '0');
   return {
     id: `chaosSource${n}`,
     name: `chaos-source-${n}`,
@@ -43,10 +43,13 @@ function sourceSpec(i: number): SourceClusterSpec {
     rootPassword: `Chaos-Src-R00t-${n}!`,
     net: `127.0.${30 + i}`,
     withCdc: true,
-    tables: [
-      { db: 'shop', table: 'orders', rows: 200_000, sizeBytes: 96 * MiB },
-      { db: 'shop', table: 'customers', rows: 20_000, sizeBytes: 16 * MiB },
-    ],
+    // The big one (crash cases): BR runs long enough at chaos speed for a kill to land mid-run.
+    tables: big
+      ? [{ db: 'shop', table: 'orders', rows: 400_000_000, sizeBytes: 100 * 1024 * MiB }]
+      : [
+          { db: 'shop', table: 'orders', rows: 200_000, sizeBytes: 96 * MiB },
+          { db: 'shop', table: 'customers', rows: 20_000, sizeBytes: 16 * MiB },
+        ],
     writesPerSec: 5,
   };
 }
@@ -77,6 +80,8 @@ export class ChaosStack {
   /** Every password a case used: none may be readable in logs or the metadata DB file. */
   readonly secrets = new Set<string>();
   readonly sources: SourceClusterSpec[];
+  /** For the cases that run alone (kills, restarts): BR takes seconds on it, not milliseconds. */
+  readonly bigSource: SourceClusterSpec;
   temporal!: DevServer;
   simulator!: StartedSimulator;
   sim!: SimulatorClient;
@@ -98,6 +103,7 @@ export class ChaosStack {
 
   constructor(readonly opts: ChaosStackOptions) {
     this.sources = Array.from({ length: opts.sources }, (_, i) => sourceSpec(i));
+    this.bigSource = sourceSpec(opts.sources, true);
   }
 
   get dir(): string {
@@ -141,7 +147,7 @@ export class ChaosStack {
     this.store = openMetadataStore(this.config.metadataUrl, this.config.secretKey);
     await this.store.migrate();
     await this.store.addHosts(chaosHosts());
-    for (const s of this.sources) await seedSourceCluster(this.sim, this.store, s);
+    for (const s of [...this.sources, this.bigSource]) await seedSourceCluster(this.sim, this.store, s);
     await this.connectClients();
     await this.startWorker();
     this.api = createApiServer({ client: this.client, store: this.store, tokens: [this.apiToken], taskQueue: this.config.taskQueue });
