@@ -527,6 +527,8 @@ function generatedInputCase(cases: number): ChaosCase {
     matrix: 'hostile input',
     name: `${cases} requests generated from the OpenAPI document, the source locked by a hung clone`,
     strategy: 'Snapshot',
+    // Alone: it checks that no row anywhere changed, which other cases' clones would.
+    exclusive: true,
     timeoutMs: 20 * 60_000,
     async run(c) {
       await c.stack.sim.addFault({ op: 'br.backup', cluster: c.source.id, mode: 'hang', times: 'always' });
