@@ -1,7 +1,7 @@
 // Metadata rows → the API's cluster and host shapes (TiEM field names).
 import type { Cluster, ClusterWithInstances } from '../domain/types.js';
 import type { Host, HostInput, Relation } from '../metadata/types.js';
-import type { ClusterDetail, ClusterInfo, HostBody, HostInfo } from './types.js';
+import type { ClusterDetail, ClusterInfo, HostBody, HostInfo } from '../client/api-types.js';
 
 export function toClusterInfo(c: Cluster, relations: { masters: Relation[]; slaves: Relation[] }): ClusterInfo {
   return {

@@ -7,7 +7,7 @@
 import { Type, type Static, type TSchema } from 'typebox';
 import * as L from '../domain/limits.js';
 import { CLONE_STRATEGIES, COMPONENT_TYPES, CPU_ARCHITECTURES } from '../domain/types.js';
-import type * as Wire from './types.js';
+import type * as Wire from '../client/api-types.js';
 
 /** Optional, and `null` accepted: TiEM's Go clients marshal nil slices and pointers as null. */
 const nullable = <T extends TSchema>(s: T) => Type.Optional(Type.Union([s, Type.Null()]));

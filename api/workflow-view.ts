@@ -1,7 +1,7 @@
 // Temporal's view of a flow (describe, the `progress` query, visibility) → TiEM's DetailWorkFlow
 // and our list rows. Pure functions; the routes fetch, these map.
 import type { CloneProgress, NodeStatus } from '../domain/types.js';
-import type { WorkflowDetail, WorkflowNodeInfo, WorkflowSummary } from './types.js';
+import type { WorkflowDetail, WorkflowNodeInfo, WorkflowSummary } from '../client/api-types.js';
 
 /** Temporal's WorkflowExecutionStatusName. */
 export type ExecutionStatusName =

@@ -14,8 +14,8 @@ import type {
   TakeoverRequestBody,
   WorkflowDetail,
   WorkflowSummary,
-} from '../api/types.js';
-import { ApiError } from '../api/errors.js';
+} from './api-types.js';
+import { ApiError } from './api-error.js';
 
 /** An error answered by the API (httpStatus > 0) or a transport failure (httpStatus 0: unreachable). */
 export { ApiError };

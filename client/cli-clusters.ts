@@ -1,6 +1,6 @@
 // `tiem cluster list|show|takeover|delete`, `tiem hosts import|list` and `tiem reconcile`.
 import { readFileSync } from 'node:fs';
-import type { ClusterDetail, TakeoverRequestBody } from '../api/types.js';
+import type { ClusterDetail, TakeoverRequestBody } from './api-types.js';
 import { TiemError } from '../domain/errors.js';
 import { EXIT, parse, readPassword, requirePositional, table, type CliContext, type ExitCode } from './cli-common.js';
 import { exitCodeOfWorkflow, watchIntervalMs, watchWorkflow } from './cli-watch.js';

@@ -1,6 +1,6 @@
 // Following a workflow through the API: polls GET /api/v1/workflow/{id} and draws it with
 // watch-render.ts — redrawn in place on a terminal, appended plain lines otherwise.
-import type { WorkflowDetail } from '../api/types.js';
+import type { WorkflowDetail } from './api-types.js';
 import { ApiError, type ApiClient } from './api-client.js';
 import { EXIT, type ExitCode } from './cli-common.js';
 import { isEnded, plainUpdate, redraw, renderFrame, toWatchState, type WatchState } from './watch-render.js';

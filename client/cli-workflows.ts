@@ -1,6 +1,6 @@
 // `tiem clone | watch | status | list | cancel`: starting and following workflows through the API.
 import { readFileSync } from 'node:fs';
-import type { CloneRequestBody, WorkflowDetail, WorkflowSummary } from '../api/types.js';
+import type { CloneRequestBody, WorkflowDetail, WorkflowSummary } from './api-types.js';
 import { TiemError } from '../domain/errors.js';
 import type { CloneClusterRequest, ComponentType, InstanceResource } from '../domain/types.js';
 import { EXIT, parse, readPassword, requirePositional, table, type CliContext, type ExitCode } from './cli-common.js';

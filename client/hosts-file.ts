@@ -1,7 +1,7 @@
 // `tiem hosts import`: hosts from a CSV or JSON file into POST /api/v1/resources/hosts bodies.
 // CSV header: ip,hostName,region,zone,rack,arch,cpuCores,memory,disks — disks as
 // `name:path:capacityGB:type;…` (e.g. `nvme0:/data1:1000:NVMeSSD;sda:/data2:2000:SSD`).
-import type { HostBody } from '../api/types.js';
+import type { HostBody } from './api-types.js';
 import { TiemError } from '../domain/errors.js';
 
 const COLUMNS = ['ip', 'hostName', 'region', 'zone', 'rack', 'arch', 'cpuCores', 'memory', 'disks'] as const;

@@ -2,7 +2,7 @@
 // Two modes: on a terminal the whole node list is redrawn in place (ANSI cursor up + clear line,
 // the running step highlighted); otherwise only changes are appended as plain lines, so logs and
 // CI output stay readable. No I/O here: the CLI owns timing and writing.
-import type { WorkflowDetail, WorkflowNodeInfo } from '../api/types.js';
+import type { WorkflowDetail, WorkflowNodeInfo } from './api-types.js';
 import type { NodeStatus } from '../domain/types.js';
 
 export interface ViewNode {

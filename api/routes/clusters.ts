@@ -17,7 +17,7 @@ import {
   errorResponses,
   TakeoverRequestBody,
 } from '../schemas.js';
-import type { ClusterInfo, TakeoverRequestBody as TakeoverBody } from '../types.js';
+import type { ClusterInfo, TakeoverRequestBody as TakeoverBody } from '../../client/api-types.js';
 import { tiemFailureOf } from './workflows.js';
 
 export function clusterRoutes(app: ApiApp, deps: RouteDeps): void {

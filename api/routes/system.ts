@@ -2,7 +2,7 @@
 import type { ApiApp, RouteDeps } from '../context.js';
 import { HealthResponse } from '../schemas.js';
 import { openApiDocument } from '../openapi.js';
-import type { HealthStatus } from '../types.js';
+import type { HealthStatus } from '../../client/api-types.js';
 
 const HEALTH_TIMEOUT_MS = 3000;
 

@@ -7,7 +7,7 @@ import { progressQuery, TiemCloneStep, TiemCloneStrategy, TiemClusterId, TiemSou
 import { ok, type ApiApp, type RouteDeps } from '../context.js';
 import { ApiError } from '../errors.js';
 import { errorResponses, WorkflowCancelResponse, WorkflowDetailResponse, WorkflowIdParams, WorkflowListQuery, WorkflowListResponse } from '../schemas.js';
-import type { WorkflowSummary } from '../types.js';
+import type { WorkflowSummary } from '../../client/api-types.js';
 import { buildListQuery, flowNameOf, toWorkflowDetail, toWorkflowSummary, type ExecutionStatusName } from '../workflow-view.js';
 
 /** The outermost ApplicationFailure whose type is a TiEM error name: its code and message. */

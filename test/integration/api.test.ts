@@ -16,7 +16,7 @@ import type {
   HostsImportData,
   WorkflowDetail,
   WorkflowSummary,
-} from '../../api/types.js';
+} from '../../client/api-types.js';
 import { DEMO_SOURCE, demoCloneRequest, seedSourceCluster, type SourceClusterSpec } from '../../embedded/demo-fleet.js';
 import type { EmbeddedStack } from '../../embedded/stack.js';
 import { eventually, SOURCE, startTestStack } from './helpers.js';

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { createApiServer } from '../../api/server.js';
-import type { WorkflowDetail, WorkflowSummary } from '../../api/types.js';
+import type { WorkflowDetail, WorkflowSummary } from '../../client/api-types.js';
 import { demoCloneRequest } from '../../embedded/demo-fleet.js';
 import type { EmbeddedStack } from '../../embedded/stack.js';
 import { eventually, SOURCE, startTestStack } from './helpers.js';

@@ -4,7 +4,7 @@
 // changefeed that replicates into it. Real Temporal server, real adapters, the simulator (net 15).
 import { WorkflowFailedError, WorkflowIdReusePolicy } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { TakeoverRequestBody } from '../../api/types.js';
+import type { TakeoverRequestBody } from '../../client/api-types.js';
 import { startWithAdmission } from '../../client/admission.js';
 import { followClone, startClone } from '../../client/clone.js';
 import type { CloneProgress } from '../../domain/types.js';

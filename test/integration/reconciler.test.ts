@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { createApiServer } from '../../api/server.js';
-import type { ReconcileReport, RepairRecord } from '../../api/types.js';
+import type { ReconcileReport, RepairRecord } from '../../client/api-types.js';
 import { followClone, startClone } from '../../client/clone.js';
 import { demoCloneRequest } from '../../embedded/demo-fleet.js';
 import type { EmbeddedStack } from '../../embedded/stack.js';

@@ -5,7 +5,7 @@ import { PassThrough } from 'node:stream';
 import { WorkflowNotFoundError, type Client, type WithStartWorkflowOperation } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { createApiServer } from '../../api/server.js';
-import type { ClusterDetail, ClusterInfo, HostListData } from '../../api/types.js';
+import type { ClusterDetail, ClusterInfo, HostListData } from '../../client/api-types.js';
 import { demoCloneRequest, demoHosts } from '../../embedded/demo-fleet.js';
 import { openTempStore, type TempStore } from '../../metadata/testing.js';
 import type { AdmissionOutcome } from '../../workflows/definitions.js';

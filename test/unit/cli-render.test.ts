@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { WorkflowDetail } from '../../api/types.js';
+import type { WorkflowDetail } from '../../client/api-types.js';
 import {
   brLine,
   formatBytes,

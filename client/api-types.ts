@@ -1,5 +1,5 @@
-// The HTTP API's wire types (TiEM-compatible where TiEM had the endpoint). Shared by the API
-// server (api/) and its client (client/api-client.ts). Every response is TiEM's envelope.
+// The HTTP API's wire types (TiEM-compatible where TiEM had the endpoint): the contract of its
+// client (client/api-client.ts), which the API server (api/) implements. Every response is TiEM's envelope.
 import type { CloneClusterRequest, CloneProgress, CpuArchitecture, TakeoverClusterRequest } from '../domain/types.js';
 
 /**
