@@ -311,10 +311,11 @@ function crashCases(): ChaosCase[] {
       async run(c) {
         // Slowed down, the changefeed trails by ~2 s > the 1.5 s threshold: the wait is really waiting.
         const { handle } = await c.clone('CDCSync', { options: { cdcLagThresholdMs: 1500 } });
-        await c.until((p) => running('syncIncrData')(p) && p.nodes.find((n) => n.name === 'syncIncrData')!.result.some((l) => /create changefeed|reuse/.test(l)), 'the changefeed');
+        await c.until(done('restoreCluster'), 'the restore');
         await c.stack.sim.setSpeed(0.5);
         try {
-          await sleep(4000);
+          await c.until((p) => running('syncIncrData')(p) && p.nodes.find((n) => n.name === 'syncIncrData')!.result.some((l) => /create changefeed|reuse/.test(l)), 'the changefeed');
+          await sleep(3000);
           await c.stack.restartWorker();
         } finally {
           await c.stack.sim.setSpeed(c.stack.opts.speed);
