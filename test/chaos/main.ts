@@ -5,7 +5,7 @@
 //
 //   --ci                the CI subset        --only <matrix,…>   fault, cancellation, crash, correlated, concurrency, hostile
 //   --outage <minutes>  source TiDB outage during compensation (default 10; CI 6)
-//   --grep <text>       only cases whose name contains it
+//   --grep <regexp>     only cases whose name matches it
 //   --keep              leave the working folder (logs) behind
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -52,7 +52,7 @@ async function main(): Promise<number> {
   const only = values.only ? new Set(values.only.split(',').map((s) => s.trim())) : undefined;
   const cases = allCases(opts)
     .filter((c) => !only || only.has(c.matrix) || (c.matrix === 'hostile input' && only.has('hostile')))
-    .filter((c) => !values.grep || c.name.includes(values.grep));
+    .filter((c) => !values.grep || new RegExp(values.grep).test(c.name));
   const dir = mkdtempSync(join(tmpdir(), 'tiem-chaos-'));
   const stack = new ChaosStack({ dir, sources: Number(values.sources ?? 3), speed: 50, reconcileInterval: `${RECONCILE_MS / 1000}s` });
   const t0 = Date.now();

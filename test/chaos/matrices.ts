@@ -534,7 +534,8 @@ function generatedInputCase(cases: number): ChaosCase {
     async run(c) {
       await c.stack.sim.addFault({ op: 'br.backup', cluster: c.source.id, mode: 'hang', times: 'always' });
       const { handle } = await c.clone('Snapshot');
-      await c.until((p) => running('backupSourceCluster')(p) && done('deployCluster')(p), 'the backup hanging');
+      // Everything else of the hung clone done: from here on no row may change.
+      await c.until((p) => running('backupSourceCluster')(p) && done('adjustParameters')(p), 'the backup hanging, the target branch done');
       const restarts = c.stack.workerRestarts;
       const result = await runHostileInput({ apiUrl: c.stack.apiUrl, token: c.stack.apiToken, lockedSourceId: c.source.id, store: c.stack.store, cases });
       violations = [...result.violations];
