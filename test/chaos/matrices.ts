@@ -268,6 +268,19 @@ async function deployBegan(c: CaseContext): Promise<boolean> {
 const running = (node: CloneNodeName) => (p: CloneProgress) => p.nodes.find((n) => n.name === node)?.status === 'running';
 const done = (node: CloneNodeName) => (p: CloneProgress) => p.nodes.find((n) => n.name === node)?.status === 'done';
 
+/** Waits until Temporal reports the activity started on a worker (so a kill lands inside it). */
+async function activityStarted(c: CaseContext, activityType: string, ms = 120_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const d = await c.stack.client.workflow.getHandle(c.workflowId).describe();
+    const pending = d.raw.pendingActivities ?? [];
+    // state 2 = PENDING_ACTIVITY_STATE_STARTED
+    if (pending.some((a) => a.activityType?.name === activityType && Number(a.state) === 2)) return;
+    if (Date.now() > deadline) throw new Error(`${activityType} never started`);
+    await sleep(200);
+  }
+}
+
 /** Processes of a tiup run on the target (the simulator's shim), by command line. */
 function tiupPids(targetId: string, sub: string): number[] {
   const pids: number[] = [];
@@ -309,13 +322,13 @@ function crashCases(): ChaosCase[] {
       strategy: 'CDCSync',
       exclusive: true,
       async run(c) {
-        // Slowed down, the changefeed trails by ~2 s > the 1.5 s threshold: the wait is really waiting.
-        const { handle } = await c.clone('CDCSync', { options: { cdcLagThresholdMs: 1500 } });
+        // Slowed down, the changefeed trails by ~2 s, far over the 0.5 s threshold: the wait is really waiting.
+        const { handle } = await c.clone('CDCSync', { options: { cdcLagThresholdMs: 500 } });
         await c.until(done('restoreCluster'), 'the restore');
         await c.stack.sim.setSpeed(0.5);
         try {
-          await c.until((p) => running('syncIncrData')(p) && p.nodes.find((n) => n.name === 'syncIncrData')!.result.some((l) => /create changefeed|reuse/.test(l)), 'the changefeed');
-          await sleep(3000);
+          await activityStarted(c, 'waitChangefeedCatchUp');
+          await sleep(2000);
           await c.stack.restartWorker();
         } finally {
           await c.stack.sim.setSpeed(c.stack.opts.speed);

@@ -102,7 +102,10 @@ async function runCase(stack: ChaosStack, source: SourceClusterSpec, kase: Chaos
       for (;;) {
         const p = await ctx.progress();
         if (p && pred(p)) return p;
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        if (Date.now() > deadline) {
+          const seen = p ? `${p.status}; ${p.nodes.filter((n) => n.status !== 'pending' && n.status !== 'skipped').map((n) => `${n.name} ${n.status}${n.status === 'running' ? '' : ` "${n.result.at(-1) ?? ''}"`}`).slice(-4).join(', ')}` : 'no progress';
+          throw new Error(`timed out waiting for ${what} (${seen})`);
+        }
         await sleep(200);
       }
     },
