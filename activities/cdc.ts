@@ -7,22 +7,50 @@ import type { CloneActivities } from './types.js';
 import type { ActivityDeps } from './deps.js';
 import { firstInstance, requireCluster, tidbAddress, withClusterUser } from './cluster-access.js';
 import { requireBackupRecord } from './backup.js';
-import { heartbeat, pollSleep, sleep } from './heartbeat.js';
+import { heartbeat, lastHeartbeat, pollSleep, sleep } from './heartbeat.js';
 
 type CdcActivities = Pick<CloneActivities, 'syncIncrData' | 'waitChangefeedCatchUp' | 'removeChangefeed'>;
 
 /** TiEM's filter: everything but BR's temporary schemas. */
 export const CHANGEFEED_FILTER_RULES = ['*.*', '!__TiDB_BR_Temporary*.*'];
-// A changefeed in any of these never catches up by itself: fail instead of waiting 30 days with the locks held.
-const FAILED_STATES = new Set(['failed', 'error', 'warning', 'removed', 'stopped', 'finished']);
+// Final states: TiCDC never resumes these by itself (pingcap/tiflow cdc/owner/feed_state_manager.go).
+const FINAL_STATES = new Set(['failed', 'removed', 'stopped', 'finished']);
+// TiCDC retries these by itself: `error` up to v7.2, `pending`/`warning` after. Wait through them, up to a bound.
+const RETRIED_STATES = new Set(['error', 'pending', 'warning']);
+const DEFAULT_RETRY_BOUND_MS = 30 * 60_000;
+
+/**
+ * Tracks how long a changefeed has been in a retried state, across polls and activity attempts (the
+ * start travels in the heartbeat details). Throws once the bound is passed, with TiCDC's last error.
+ */
+class RetriedStateClock {
+  constructor(
+    private readonly boundMs: number,
+    private since: number | undefined,
+  ) {}
+
+  observe(id: string, cf: ChangefeedInfo): void {
+    if (FINAL_STATES.has(cf.state)) throw cdcFailure(id, cf);
+    if (!RETRIED_STATES.has(cf.state)) {
+      this.since = undefined;
+      return;
+    }
+    this.since ??= Date.now();
+    if (Date.now() - this.since > this.boundMs) throw cdcFailure(id, cf, ` for more than ${Math.round(this.boundMs / 60_000)} min`);
+  }
+
+  get retryingSince(): number | undefined {
+    return this.since;
+  }
+}
 /** TiEM: 20 × 500 ms for a new changefeed to become normal. */
 const CREATE_CONFIRM_POLLS = 20;
 const CREATE_CONFIRM_INTERVAL_MS = 500;
 
-function cdcFailure(id: string, cf: ChangefeedInfo): TiemError {
+function cdcFailure(id: string, cf: ChangefeedInfo, duration = ''): TiemError {
   const reason = cf.error?.message ? `: ${cf.error.code ? `[${cf.error.code}] ` : ''}${cf.error.message}` : '';
-  // A failed/erroring changefeed does not heal by retrying this step (spec §5.2).
-  return new TiemError('CHANGE_FEED_EXECUTE_ERROR', `changefeed ${id} is ${cf.state}${reason}`, { nonRetryable: true });
+  // A failed changefeed does not heal by retrying this step (spec §5.2).
+  return new TiemError('CHANGE_FEED_EXECUTE_ERROR', `changefeed ${id} is ${cf.state}${duration}${reason}`, { nonRetryable: true });
 }
 
 async function cdcServerOf(deps: ActivityDeps, clusterId: string): Promise<string> {
@@ -99,10 +127,12 @@ export function createCdcActivities(deps: ActivityDeps): CdcActivities {
 
       for (let i = 0; ; i++) {
         if (info && info.state === 'normal') break;
-        if (info && FAILED_STATES.has(info.state)) {
+        if (info && FINAL_STATES.has(info.state)) {
           await store.upsertChangefeedTask({ ...task, status: 'Failed' });
           throw cdcFailure(changefeedId, info);
         }
+        // TiCDC has it and is retrying an error by itself: the catch-up wait bounds how long that may last.
+        if (i >= CREATE_CONFIRM_POLLS && info && RETRIED_STATES.has(info.state)) break;
         if (i >= CREATE_CONFIRM_POLLS) {
           throw new TiemError('CHANGE_FEED_EXECUTE_ERROR', `changefeed ${changefeedId} is not normal after ${(CREATE_CONFIRM_POLLS * CREATE_CONFIRM_INTERVAL_MS) / 1000}s, state ${info?.state ?? 'missing'}`);
         }
@@ -119,10 +149,19 @@ export function createCdcActivities(deps: ActivityDeps): CdcActivities {
     // Idempotent: read-only polling.
     async waitChangefeedCatchUp({ changefeedId, sourceClusterId, cdcServer, thresholdMs }) {
       const source = await requireCluster(deps, sourceClusterId);
+      const previous = lastHeartbeat<{ retryingSince?: number }>();
+      const clock = new RetriedStateClock(deps.config.changefeedRetryBoundMs ?? DEFAULT_RETRY_BOUND_MS, previous?.retryingSince);
       for (;;) {
         const info = await cdc.getChangefeed(cdcServer, changefeedId);
         if (!info) throw new TiemError('CHANGE_FEED_EXECUTE_ERROR', `changefeed ${changefeedId} not found on ${cdcServer}`, { nonRetryable: true });
-        if (FAILED_STATES.has(info.state)) throw cdcFailure(changefeedId, info);
+        clock.observe(changefeedId, info);
+        if (info.state !== 'normal') {
+          // TiCDC is retrying: the checkpoint stands still, so the lag says nothing yet.
+          const details = { state: info.state, retryingSince: clock.retryingSince, lastError: info.error?.message };
+          heartbeat(details);
+          await pollSleep(deps.config.pollIntervalMs, details);
+          continue;
+        }
         // The SOURCE's TSO, read after the checkpoint: the lag can only be overestimated. A fresh
         // connection per poll, so a dropped connection during a days-long wait costs one poll.
         const upstreamMs = tsoPhysicalMs(await withClusterUser(deps, source, 'root', (s) => s.currentTso()));

@@ -23,6 +23,8 @@ export interface ActivityConfig {
   healthTimeoutMs: number;
   /** Sleep between polls of health, changefeed state and lag. */
   pollIntervalMs: number;
+  /** How long a changefeed may sit in a state TiCDC retries by itself (error/pending/warning) before the clone fails. Default 30 min. */
+  changefeedRetryBoundMs?: number;
   /** Per-component overrides of TiEM's port ranges. */
   portRanges?: Partial<Record<ComponentType, PortRange>>;
   /** Range of the two cluster-wide monitoring ports (node_exporter, blackbox_exporter). */

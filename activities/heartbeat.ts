@@ -20,6 +20,11 @@ export function heartbeat(details?: unknown): void {
   currentContext()?.heartbeat(details);
 }
 
+/** The details of the previous attempt's last heartbeat (what a retried activity resumes from). */
+export function lastHeartbeat<T>(): T | undefined {
+  return currentContext()?.info.heartbeatDetails as T | undefined;
+}
+
 /** The SDK's activity logger (worker Runtime logger, with the activity's attributes); silent outside an activity. */
 export function logWarning(message: string, fields: Record<string, unknown>): void {
   currentContext()?.log.warn(message, fields);

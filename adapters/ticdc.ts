@@ -1,17 +1,34 @@
-// TiCDC OpenAPI v2 client (tidb-tooling.md §A.4). TSOs exceed 2^53: they are written into request
-// JSON as exact integer literals and read back from responses as strings, never through a JS number.
-// The sink URI carries the downstream password: it never appears in errors or returned objects.
+// TiCDC OpenAPI client (tidb-tooling.md §A.4), speaking what the server's version has: OpenAPI v2
+// from v6.5.2 (the first with GET/DELETE of one changefeed, tiflow #8740), v1 before (v1 exists from
+// v5.2 and stays beside v2). The version comes from the server itself (GET /api/v1/status).
+// TSOs exceed 2^53: they are written into request JSON as exact integer literals and read back from
+// responses as strings, never through a JS number. The sink URI carries the downstream password: it
+// never appears in errors or returned objects.
 import { maskSecrets } from './redact.js';
 import { TicdcApiError, type ChangefeedInfo, type TicdcClient } from './types.js';
 
 export interface TicdcClientOptions {
   /** Per-request timeout. Default 30 s. */
   timeoutMs?: number;
+  /** How long a removal waits for the changefeed to be gone (v5.x/v6.1 remove asynchronously). Default 30 s. */
+  removeConfirmMs?: number;
+}
+
+type OpenApi = 'v1' | 'v2';
+/** The first TiCDC with v2 GET/DELETE/list of changefeeds (cdc/api/v2/api.go @ v6.5.2). */
+const V2_COMPLETE = [6, 5, 2];
+const VERSION_TTL_MS = 60_000;
+
+export function openApiOf(version: string): OpenApi {
+  const m = /^v?(\d+)\.(\d+)\.(\d+)/.exec(version.trim());
+  if (!m) return 'v2';
+  const v = m.slice(1, 4).map(Number);
+  for (let i = 0; i < 3; i++) if (v[i] !== V2_COMPLETE[i]) return v[i] > V2_COMPLETE[i] ? 'v2' : 'v1';
+  return 'v2';
 }
 
 const CHANGEFEED_ID = /^[a-zA-Z0-9]+(-[a-zA-Z0-9]+)*$/;
 const SERVER = /^[A-Za-z0-9.\-]+:\d+$|^\[[0-9a-fA-F:]+\]:\d+$/;
-const NOT_FOUND_CODES = ['ErrChangeFeedNotExists', 'ErrChangefeedNotExists'];
 
 /**
  * JSON.parse that keeps integers longer than 15 digits exact, by quoting them (outside strings)
@@ -66,6 +83,8 @@ function toChangefeedInfo(raw: Record<string, unknown>): ChangefeedInfo {
 
 export function createTicdcClient(opts: TicdcClientOptions = {}): TicdcClient {
   const timeoutMs = opts.timeoutMs ?? 30_000;
+  const removeConfirmMs = opts.removeConfirmMs ?? 30_000;
+  const versions = new Map<string, { api: OpenApi; at: number }>();
 
   function baseUrl(server: string): string {
     if (/^https?:\/\//.test(server)) return server.replace(/\/+$/, '');
@@ -115,61 +134,103 @@ export function createTicdcClient(opts: TicdcClientOptions = {}): TicdcClient {
     return { status: res.status, json };
   }
 
-  const isNotFound = (e: unknown) =>
-    e instanceof TicdcApiError && (e.httpStatus === 404 || NOT_FOUND_CODES.some((c) => e.errorCode.includes(c)));
+  /** The server's API generation, from its version (cached a minute: a rolling upgrade changes it). */
+  async function apiOf(server: string): Promise<OpenApi> {
+    const hit = versions.get(server);
+    if (hit && Date.now() - hit.at < VERSION_TTL_MS) return hit.api;
+    const { json } = await call('GET', server, '/api/v1/status');
+    const version = (json as { version?: unknown } | undefined)?.version;
+    if (typeof version !== 'string') throw new Error(`TiCDC GET /api/v1/status on ${server}: no version in the answer`);
+    const api = openApiOf(version);
+    versions.set(server, { api, at: Date.now() });
+    return api;
+  }
 
-  const idPath = (id: string) => {
+  // Only TiCDC's own code says a changefeed does not exist (HTTP 400 in v1 and v2); a 404 is a route
+  // this server does not have, never "already gone".
+  const isNotFound = (e: unknown) => e instanceof TicdcApiError && /ErrChangeFeedNotExists/i.test(e.errorCode);
+
+  const idPath = (api: OpenApi, id: string) => {
     if (!CHANGEFEED_ID.test(id)) throw new Error(`invalid changefeed id: ${JSON.stringify(id)}`);
-    return `/api/v2/changefeeds/${encodeURIComponent(id)}`;
+    return `/api/${api}/changefeeds/${encodeURIComponent(id)}`;
   };
+
+  async function list(server: string, api: OpenApi): Promise<ChangefeedInfo[]> {
+    const { json } = await call('GET', server, `/api/${api}/changefeeds?state=all`);
+    // v1 answers an array, v2 {total, items}.
+    const items = api === 'v1' ? json : (json as { items?: unknown } | undefined)?.items;
+    return Array.isArray(items) ? items.map((i) => toChangefeedInfo(i as Record<string, unknown>)) : [];
+  }
+
+  async function get(server: string, id: string): Promise<ChangefeedInfo | undefined> {
+    const api = await apiOf(server);
+    let info: ChangefeedInfo;
+    try {
+      const { json } = await call('GET', server, idPath(api, id));
+      info = toChangefeedInfo((json ?? {}) as Record<string, unknown>);
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+    // v1's detail never carries the error (cdc/api/v1/api.go GetChangefeed); its list does.
+    if (api === 'v1' && info.state !== 'normal') {
+      const item = (await list(server, 'v1')).find((c) => c.id === id);
+      if (item?.error) info = { ...info, error: item.error };
+    }
+    return info;
+  }
 
   return {
     async createChangefeed(server, a) {
       if (!CHANGEFEED_ID.test(a.changefeedId)) throw new Error(`invalid changefeed id: ${JSON.stringify(a.changefeedId)}`);
       if (!/^\d+$/.test(a.startTs)) throw new Error(`invalid start TSO: ${JSON.stringify(a.startTs)}`);
-      const rest = JSON.stringify({
-        changefeed_id: a.changefeedId,
-        sink_uri: a.sinkUri,
-        replica_config: {
-          filter: { rules: a.filterRules ?? ['*.*'] },
-          ignore_ineligible_table: false,
-          check_gc_safe_point: true,
-        },
-      });
+      const api = await apiOf(server);
+      const rules = a.filterRules ?? ['*.*'];
+      // v1 model.ChangefeedConfig keeps filter and eligibility at the top; v2 in replica_config.
+      const rest = JSON.stringify(
+        api === 'v1'
+          ? { changefeed_id: a.changefeedId, sink_uri: a.sinkUri, filter_rules: rules, ignore_ineligible_table: false }
+          : {
+              changefeed_id: a.changefeedId,
+              sink_uri: a.sinkUri,
+              replica_config: { filter: { rules }, ignore_ineligible_table: false, check_gc_safe_point: true },
+            },
+      );
       // start_ts as an exact integer literal: a JS number would round it.
       const body = `{"start_ts":${a.startTs},${rest.slice(1)}`;
-      const { json } = await call('POST', server, '/api/v2/changefeeds', body, [a.sinkUri]);
-      const info = toChangefeedInfo((json ?? {}) as Record<string, unknown>);
+      const { json } = await call('POST', server, `/api/${api}/changefeeds`, body, [a.sinkUri]);
+      // v1 answers 202 with no body: read what was created.
+      const info = api === 'v1' ? await get(server, a.changefeedId) : toChangefeedInfo((json ?? {}) as Record<string, unknown>);
+      if (!info) throw new Error(`TiCDC accepted changefeed ${a.changefeedId} on ${server} but does not list it`);
       return { ...info, id: info.id || a.changefeedId, start_ts: info.start_ts ?? a.startTs };
     },
 
-    async getChangefeed(server, id) {
-      try {
-        const { json } = await call('GET', server, idPath(id));
-        return toChangefeedInfo((json ?? {}) as Record<string, unknown>);
-      } catch (e) {
-        if (isNotFound(e)) return undefined;
-        throw e;
-      }
-    },
+    getChangefeed: get,
 
     async removeChangefeed(server, id) {
+      const api = await apiOf(server);
       try {
-        await call('DELETE', server, idPath(id));
+        await call('DELETE', server, idPath(api, id));
       } catch (e) {
         if (!isNotFound(e)) throw e;
+      }
+      // Up to v6.1 the owner removes it later (cdc/api/open.go @ v6.1.0 RemoveChangefeed): done only
+      // once TiCDC itself says it does not exist.
+      const deadline = Date.now() + removeConfirmMs;
+      for (let delay = 100; ; delay = Math.min(delay * 2, 2000)) {
+        if (!(await get(server, id))) return;
+        if (Date.now() + delay > deadline) throw new Error(`TiCDC on ${server} still has changefeed ${id} ${removeConfirmMs / 1000}s after removing it`);
+        await new Promise((r) => setTimeout(r, delay));
       }
     },
 
     async listChangefeeds(server) {
-      const { json } = await call('GET', server, '/api/v2/changefeeds?state=all');
-      const items = (json as { items?: unknown } | undefined)?.items;
-      return Array.isArray(items) ? items.map((i) => toChangefeedInfo(i as Record<string, unknown>)) : [];
+      return list(server, await apiOf(server));
     },
 
     async health(server) {
       try {
-        await call('GET', server, '/api/v2/health');
+        await call('GET', server, `/api/${await apiOf(server)}/health`);
         return true;
       } catch {
         return false;

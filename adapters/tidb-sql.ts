@@ -118,9 +118,17 @@ class MysqlTidbSession implements TidbSession {
   }
 
   async currentTso(): Promise<string> {
-    const rows = await this.query('SELECT TIDB_CURRENT_TSO() AS tso');
+    // TIDB_CURRENT_TSO() exists only from v6.4; an explicit transaction's start ts (a fresh TSO from
+    // PD) reads the same on every version.
+    await this.query('BEGIN');
+    let rows: Row[];
+    try {
+      rows = await this.query('SELECT @@tidb_current_ts AS tso');
+    } finally {
+      await this.query('ROLLBACK').catch(() => undefined);
+    }
     const tso = str(rows[0] ? Object.values(rows[0])[0] : '');
-    if (!/^\d+$/.test(tso)) throw new TidbSqlError(`unexpected TIDB_CURRENT_TSO() result ${JSON.stringify(tso)}`, undefined, undefined, false);
+    if (!/^\d+$/.test(tso) || tso === '0') throw new TidbSqlError(`unexpected @@tidb_current_ts ${JSON.stringify(tso)}`, undefined, undefined, false);
     return tso;
   }
 

@@ -177,15 +177,16 @@ export class TicdcApiError extends Error {
   }
 }
 
+/** TiCDC's OpenAPI, v2 or v1 as the server's version has it (adapters/ticdc.ts). */
 export interface TicdcClient {
-  /** POST /api/v2/changefeeds on `server` ("host:port"). The sink URI carries a password: never logged. */
+  /** Creates a changefeed on `server` ("host:port"). The sink URI carries a password: never logged. */
   createChangefeed(
     server: string,
     a: { changefeedId: string; sinkUri: string; startTs: string; filterRules?: string[] },
   ): Promise<ChangefeedInfo>;
-  /** GET /api/v2/changefeeds/{id}; undefined on 404 / ErrChangeFeedNotExists. */
+  /** undefined only when TiCDC answers ErrChangeFeedNotExists. */
   getChangefeed(server: string, id: string): Promise<ChangefeedInfo | undefined>;
-  /** DELETE /api/v2/changefeeds/{id}; succeeds when it does not exist. */
+  /** Resolves once TiCDC says the changefeed does not exist (also when it never did). */
   removeChangefeed(server: string, id: string): Promise<void>;
   listChangefeeds(server: string): Promise<ChangefeedInfo[]>;
   health(server: string): Promise<boolean>;

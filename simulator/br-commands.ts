@@ -191,7 +191,14 @@ async function backupFull(ctx: BrCtx, run: OpRun): Promise<void> {
     if (sp) sp.expiresAtMs = Date.now() + CHECKPOINT_SAFEPOINT_TTL_MS;
     throw e;
   }
-  const tables: BackupTable[] = snap.tables.map((t) => ({ db: t.db, table: t.table, rows: t.totalKvs, bytes: t.totalBytes, checksum: t.checksum }));
+  const tables: BackupTable[] = snap.tables.map((t) => ({
+    db: t.db,
+    table: t.table,
+    rows: t.totalKvs,
+    bytes: t.totalBytes,
+    checksum: t.checksum,
+    unique_key: c.tables.get(tableKey(t.db, t.table))?.uniqueKey !== false,
+  }));
   writeBackup(
     dir,
     {
@@ -256,6 +263,7 @@ async function restoreFull(ctx: BrCtx, run: OpRun): Promise<void> {
     tables.forEach((t, i) => {
       if (isDone(t) || ends[i] > d + 1e-6) return;
       const tt = ensureTable(c, t.db, t.table);
+      tt.uniqueKey = t.unique_key !== false;
       if (t.rows || t.bytes || t.checksum !== '0') tt.events.push({ ts: sim.fleet.tso.next(), rowsDelta: t.rows, bytesDelta: t.bytes, hash: BigInt(t.checksum) });
       cp.restoredTables.push(tableKey(t.db, t.table));
     });

@@ -1,8 +1,9 @@
 // TiCDC changefeed rules: creation checks (sink reachability/auth, GC safepoint), replication with
 // lag, and the service safepoint each changefeed holds on its upstream.
 import type { Simulator } from './sim.js';
-import { ensureTable, isUp, nativePasswordHash, storageAvailable, tidbServes, type ChangefeedModel, type ClusterModel } from './model.js';
+import { ensureTable, isUp, type ChangefeedState, nativePasswordHash, storageAvailable, tidbServes, type ChangefeedModel, type ClusterModel } from './model.js';
 import { tsoFromMs } from './tso.js';
+import { ticdcApiSurface, ticdcRetryGiveUpMs } from './versions.js';
 
 export class CdcError extends Error {
   constructor(
@@ -60,21 +61,40 @@ function resolveSink(sim: Simulator, sinkUri: string): { cluster: ClusterModel }
   return { cluster: target };
 }
 
-export function createChangefeed(sim: Simulator, upstream: ClusterModel, body: Record<string, unknown>): ChangefeedModel {
-  const sinkUri = typeof body.sink_uri === 'string' ? body.sink_uri : '';
-  if (!sinkUri) throw new CdcError(400, 'CDC:ErrAPIInvalidParam', '[CDC:ErrAPIInvalidParam]invalid api parameter: sink_uri is required');
-  const id = typeof body.changefeed_id === 'string' && body.changefeed_id ? body.changefeed_id : `cf-${Date.now().toString(36)}`;
-  if (!CF_ID_RE.test(id)) {
-    throw new CdcError(400, 'CDC:ErrAPIInvalidParam', `[CDC:ErrAPIInvalidParam]invalid changefeed id '${id}': must match ^[a-zA-Z0-9]+(-[a-zA-Z0-9]+)*$`);
+/** A create request, whichever API version carried it. */
+export interface ChangefeedRequest {
+  changefeedId: unknown;
+  sinkUri: unknown;
+  startTs: unknown;
+  /** v1: top-level `ignore_ineligible_table`; v2: `replica_config.ignore_ineligible_table`. */
+  ignoreIneligible: boolean;
+}
+
+/**
+ * Tables TiCDC cannot replicate: no primary key and no NOT NULL unique index
+ * (pingcap/tiflow cdc/model/schema_storage.go TableInfo.IsEligible / ExistTableUniqueColumn).
+ */
+export function ineligibleTables(upstream: ClusterModel): string[] {
+  return [...upstream.tables.values()].filter((t) => !t.uniqueKey && !t.db.startsWith('__TiDB_BR_Temporary')).map((t) => `${t.db}.${t.table}`);
+}
+
+export function createChangefeed(sim: Simulator, upstream: ClusterModel, req: ChangefeedRequest): ChangefeedModel {
+  const sinkUri = typeof req.sinkUri === 'string' ? req.sinkUri : '';
+  if (!sinkUri) throw new CdcError(400, 'CDC:ErrSinkURIInvalid', '[CDC:ErrSinkURIInvalid]sink uri invalid: sink uri is empty');
+  const id = typeof req.changefeedId === 'string' && req.changefeedId ? req.changefeedId : `cf-${Date.now().toString(36)}`;
+  // cdc/model/changefeed.go ValidateChangefeedID: the pattern and at most 128 characters.
+  if (!CF_ID_RE.test(id) || id.length > 128) {
+    throw new CdcError(400, 'CDC:ErrAPIInvalidParam', `[CDC:ErrAPIInvalidParam]invalid api parameter: invalid changefeed_id: ${id}`);
   }
+  // ErrChangeFeedAlreadyExists is not in httpBadRequestError (cdc/api/util.go): a 500.
   if (upstream.changefeeds.has(id)) {
-    throw new CdcError(400, 'CDC:ErrChangeFeedAlreadyExists', `[CDC:ErrChangeFeedAlreadyExists]changefeed already exists, namespace: default, changefeed: ${id}`);
+    throw new CdcError(500, 'CDC:ErrChangeFeedAlreadyExists', `[CDC:ErrChangeFeedAlreadyExists]changefeed already exists, ${id}`);
   }
   const now = sim.fleet.tso.next();
   let startTs = now;
-  const raw = body.start_ts;
+  const raw = req.startTs;
   if (raw !== undefined && raw !== null && raw !== 0 && raw !== '0' && raw !== '') {
-    if (!/^\d+$/.test(String(raw))) throw new CdcError(400, 'CDC:ErrAPIInvalidParam', `[CDC:ErrAPIInvalidParam]invalid start_ts ${String(raw)}`);
+    if (!/^\d+$/.test(String(raw))) throw new CdcError(400, 'CDC:ErrAPIInvalidParam', `[CDC:ErrAPIInvalidParam]invalid api parameter: invalid start_ts ${String(raw)}`);
     startTs = BigInt(String(raw));
   }
   if (startTs > now) {
@@ -88,6 +108,15 @@ export function createChangefeed(sim: Simulator, upstream: ClusterModel, body: R
       400,
       'CDC:ErrStartTsBeforeGC',
       `[CDC:ErrStartTsBeforeGC]fail to create or maintain changefeed because start-ts ${startTs} is earlier than or equal to GC safepoint at ${gcSp}`,
+    );
+  }
+  // cdc/api/v2/api_helpers.go verifyCreateChangefeedConfig (v1: cdc/api/v1/validator.go).
+  const ineligible = ineligibleTables(upstream);
+  if (ineligible.length && !req.ignoreIneligible) {
+    throw new CdcError(
+      400,
+      'CDC:ErrTableIneligible',
+      `[CDC:ErrTableIneligible]some tables are not eligible to replicate([${ineligible.join(' ')}]), if you want to ignore these tables, please set ignore_ineligible_table to true`,
     );
   }
   const { cluster: downstream } = resolveSink(sim, sinkUri);
@@ -104,6 +133,7 @@ export function createChangefeed(sim: Simulator, upstream: ClusterModel, body: R
     replicatedTs: startTs,
     state: 'normal',
     createTimeMs: nowMs,
+    ignoreIneligible: req.ignoreIneligible,
   };
   upstream.changefeeds.set(id, cf);
   upstream.serviceSafePoints.set(serviceIdFor(cf), { serviceId: serviceIdFor(cf), safePoint: startTs, expiresAtMs: nowMs + GC_TTL_MS });
@@ -133,33 +163,46 @@ function upstreamReplicates(up: ClusterModel): boolean {
   return storageAvailable(up) && up.instances.some((i) => i.role === 'cdc' && isUp(up, i));
 }
 
+/** Retried states of the cluster's TiCDC version: `error` (old model) or `warning` (new model). */
+function retryState(up: ClusterModel): ChangefeedState {
+  return ticdcApiSurface(up.version).retryStates === 'error' ? 'error' : 'warning';
+}
+
 /** Advances every normal changefeed: checkpoint trails the upstream TSO by ~1 s / speed. */
 export function tickChangefeeds(sim: Simulator): void {
   const nowMs = Date.now();
   const lagMs = Math.max(50, 1000 / sim.speed);
   for (const up of sim.fleet.clusters.values()) {
-    for (const cf of up.changefeeds.values()) {
+    for (const cf of [...up.changefeeds.values()]) {
       const sid = serviceIdFor(cf);
+      if (cf.removing) {
+        removeChangefeed(up, cf.id);
+        continue;
+      }
       const held = up.serviceSafePoints.get(sid);
       if (cf.state === 'normal') {
         const down = sim.fleet.get(cf.downstream);
         if (!upstreamReplicates(up)) continue;
         if (!down || !sinkReachable(sim, cf)) {
-          cf.state = 'warning';
+          cf.state = retryState(up);
+          cf.retryingSinceMs = nowMs;
           cf.error = { code: 'CDC:ErrMySQLConnectionError', message: `[CDC:ErrMySQLConnectionError]fail to open MySQL connection: downstream cluster ${cf.downstream} is not reachable` };
         } else {
           const target = tsoFromMs(nowMs - lagMs);
           if (target > cf.checkpointTs) {
-            replicate(sim, up, down, cf.replicatedTs, target);
+            replicate(sim, up, down, cf, cf.replicatedTs, target);
             cf.replicatedTs = target;
             cf.checkpointTs = target;
           }
         }
-      } else if (cf.state === 'warning' && cf.error?.code === 'CDC:ErrMySQLConnectionError') {
-        // Recovers by itself once the downstream is back (TiCDC retries warnings).
+      } else if ((cf.state === 'warning' || cf.state === 'error' || cf.state === 'pending') && cf.error?.code === 'CDC:ErrMySQLConnectionError') {
+        // TiCDC retries by itself until the downstream is back, or gives up (versions.ts ticdcRetryGiveUpMs).
         if (sinkReachable(sim, cf)) {
           cf.state = 'normal';
           cf.error = undefined;
+          cf.retryingSinceMs = undefined;
+        } else if (nowMs - (cf.retryingSinceMs ?? nowMs) > ticdcRetryGiveUpMs(up.version) / sim.speed) {
+          cf.state = 'failed';
         }
       }
       // Failed-by-GC changefeeds stop blocking GC; the others keep their safepoint.
@@ -171,8 +214,10 @@ export function tickChangefeeds(sim: Simulator): void {
   }
 }
 
-function replicate(sim: Simulator, up: ClusterModel, down: ClusterModel, from: bigint, to: bigint): void {
+function replicate(sim: Simulator, up: ClusterModel, down: ClusterModel, cf: ChangefeedModel, from: bigint, to: bigint): void {
   for (const t of up.tables.values()) {
+    // An ignored ineligible table is skipped (cdc/owner/schema.go shouldIgnoreTable).
+    if (!t.uniqueKey && cf.ignoreIneligible) continue;
     const evs = t.events.filter((e) => e.ts > from && e.ts <= to);
     if (!evs.length) continue;
     const dt = ensureTable(down, t.db, t.table);

@@ -9,7 +9,7 @@ export interface SeedClusterRequest {
   instances: { role: SimRole; host: string; port?: number; statusPort?: number; peerPort?: number }[];
   rootPassword: string;
   users?: { user: string; host?: string; password: string; privileges: string[] }[];
-  tables?: { db: string; table: string; rows: number; sizeBytes: number }[];
+  tables?: { db: string; table: string; rows: number; sizeBytes: number; uniqueKey?: boolean }[];
   writeStream?: { writesPerSec: number; rowsPerWrite?: number; bytesPerWrite?: number };
   gcLifeTime?: string;
   /** default true */

@@ -3,7 +3,7 @@ import type http from 'node:http';
 import type { Simulator } from './sim.js';
 import { readJson, sendJson } from './http-util.js';
 import { handleTiupExec } from './tiup-exec.js';
-import { ROLES, clusterChecksum, clusterStatus, isUp, nativePasswordHash, normalizeVersion, parseVersion, randomHash64, type Instance, type Role } from './model.js';
+import { ROLES, clusterChecksum, clusterStatus, ensureTable, isUp, nativePasswordHash, normalizeVersion, parseVersion, randomHash64, type ChangefeedState, type Instance, type Role } from './model.js';
 import { topologyFromInstances } from './topology.js';
 import { writeTiupMeta } from './storage.js';
 import { normalizeGlobalVar } from './sql-engine.js';
@@ -69,10 +69,12 @@ async function route(sim: Simulator, req: http.IncomingMessage, res: http.Server
   if (is('POST', 'control', 'changefeeds', '*', 'state')) {
     const body = await readJson(req);
     const state = body.state;
-    if (state !== 'failed' && state !== 'warning' && state !== 'normal' && state !== 'stopped') throw new HttpError(400, 'state must be failed|warning|normal|stopped');
+    const states = ['normal', 'error', 'pending', 'warning', 'failed', 'stopped', 'finished', 'removed'];
+    if (typeof state !== 'string' || !states.includes(state)) throw new HttpError(400, `state must be one of ${states.join('|')}`);
     const cf = [...sim.fleet.clusters.values()].map((c) => c.changefeeds.get(parts[2])).find(Boolean);
     if (!cf) throw new HttpError(404, `changefeed ${parts[2]} not found`);
-    cf.state = state;
+    cf.state = state as ChangefeedState;
+    cf.retryingSinceMs = ['error', 'pending', 'warning'].includes(state) ? Date.now() : undefined;
     const message = typeof body.message === 'string' ? body.message : `changefeed moved to ${state} by the control API`;
     const code = typeof body.code === 'string' ? body.code : state === 'normal' ? '' : 'CDC:ErrSimulatorInjected';
     cf.error = state === 'normal' ? undefined : { code, message };
@@ -214,6 +216,7 @@ async function seedCluster(sim: Simulator, b: Record<string, unknown>) {
     }
     for (const t of (Array.isArray(b.tables) ? b.tables : []) as Record<string, unknown>[]) {
       sim.fleet.appendEvent(c, String(t.db), String(t.table), Number(t.rows ?? 0), Number(t.sizeBytes ?? t.bytes ?? 0), randomHash64());
+      if (t.uniqueKey === false) ensureTable(c, String(t.db), String(t.table)).uniqueKey = false;
     }
     const ws = b.writeStream as Record<string, unknown> | undefined;
     if (ws) c.writeStream = { writesPerSec: Number(ws.writesPerSec ?? 1), rowsPerWrite: Number(ws.rowsPerWrite ?? 1), bytesPerWrite: Number(ws.bytesPerWrite ?? 128), carry: 0, next: 0 };

@@ -26,6 +26,8 @@ export interface TableModel {
   db: string;
   table: string;
   events: TableEvent[];
+  /** A primary key or a NOT NULL unique index: what TiCDC needs to replicate the table. */
+  uniqueKey: boolean;
 }
 
 export interface UserModel {
@@ -42,7 +44,8 @@ export interface ServiceSafePoint {
   expiresAtMs: number;
 }
 
-export type ChangefeedState = 'normal' | 'warning' | 'failed' | 'stopped';
+/** TiCDC FeedState (pingcap/tiflow cdc/model/changefeed.go): `error` in the old model, `pending`/`warning` in the new. */
+export type ChangefeedState = 'normal' | 'error' | 'pending' | 'warning' | 'failed' | 'stopped' | 'finished' | 'removed';
 
 export interface ChangefeedModel {
   id: string;
@@ -56,6 +59,12 @@ export interface ChangefeedModel {
   createTimeMs: number;
   /** Replication applies upstream events with ts in (replicatedTs, checkpoint]. */
   replicatedTs: bigint;
+  /** Tables without a unique key are skipped instead of refusing the changefeed. */
+  ignoreIneligible: boolean;
+  /** Since when TiCDC has been retrying an error (it gives up after a bound, see versions.ts). */
+  retryingSinceMs?: number;
+  /** A v5.x/v6.1 remove is asynchronous: the changefeed goes away at the next tick. */
+  removing?: boolean;
 }
 
 export interface PushedFile {
@@ -232,7 +241,7 @@ export function ensureTable(c: ClusterModel, db: string, table: string): TableMo
   const key = tableKey(db, table);
   let t = c.tables.get(key);
   if (!t) {
-    t = { db, table, events: [] };
+    t = { db, table, events: [], uniqueKey: true };
     c.tables.set(key, t);
   }
   return t;

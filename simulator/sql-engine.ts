@@ -1,5 +1,6 @@
 // The SQL a TiDB instance of the simulator understands, executed against the cluster model.
 import type { MysqlSession, ParamValue, SqlColumn, SqlResult, SqlValue } from './mysql-protocol.js';
+import { tidbHasCurrentTsoFunction } from './versions.js';
 import { Cursor, SqlSyntaxError, tokenize, type Token } from './sql-lexer.js';
 import type { Simulator } from './sim.js';
 import {
@@ -129,6 +130,9 @@ export class TidbSession implements MysqlSession {
   private user = '';
   private host = '%';
   private snapshot: bigint | undefined;
+  /** Start ts of the explicit transaction (BEGIN … COMMIT/ROLLBACK), what @@tidb_current_ts reads. */
+  private txnStartTs: bigint | undefined;
+  private currentDb: string | undefined;
   private closed = false;
 
   constructor(
@@ -219,7 +223,23 @@ export class TidbSession implements MysqlSession {
     if (c.acceptKw('UPDATE')) return this.update(c);
     if (c.acceptKw('CREATE', 'DATABASE') || c.acceptKw('CREATE', 'SCHEMA')) return ok(1);
     if (c.acceptKw('CREATE', 'TABLE')) return this.createTable(c);
-    if (c.isKw('USE') || c.isKw('BEGIN') || c.isKw('COMMIT') || c.isKw('ROLLBACK') || c.isKws('START', 'TRANSACTION') || c.isKw('KILL') || c.isKw('ANALYZE')) {
+    if (c.isKw('BEGIN') || c.isKws('START', 'TRANSACTION')) {
+      // An explicit transaction takes its start ts from PD at once (pingcap/tidb executor/simple.go executeBegin).
+      this.cluster();
+      this.txnStartTs = this.sim.fleet.tso.next();
+      return ok();
+    }
+    if (c.isKw('COMMIT') || c.isKw('ROLLBACK')) {
+      this.cluster();
+      this.txnStartTs = undefined;
+      return ok();
+    }
+    if (c.acceptKw('USE')) {
+      this.cluster();
+      this.currentDb = c.next().value;
+      return ok();
+    }
+    if (c.isKw('KILL') || c.isKw('ANALYZE')) {
       this.cluster();
       return ok();
     }
@@ -284,9 +304,9 @@ export class TidbSession implements MysqlSession {
       case 'VERSION ( )':
         return ['string', serverVersionString(cl.version)];
       case 'TIDB_CURRENT_TSO ( )':
-        return ['int', this.sim.fleet.tso.next()];
+        return ['int', this.currentTsoFunction(cl)];
       case 'CAST ( TIDB_CURRENT_TSO ( ) AS CHAR )':
-        return ['string', this.sim.fleet.tso.next().toString()];
+        return ['string', this.currentTsoFunction(cl).toString()];
       case 'DATABASE ( )':
         return ['string', null];
       case 'CONNECTION_ID ( )':
@@ -302,6 +322,20 @@ export class TidbSession implements MysqlSession {
     throw new StatementError(ERR.PARSE, `You have an error in your SQL syntax; unsupported expression near "${toks.map((t) => t.value).join(' ')}"`, '42000');
   }
 
+  /**
+   * TIDB_CURRENT_TSO() exists from v6.4.0 (pingcap/tidb expression/builtin_time.go
+   * builtinTiDBCurrentTsoSig, PR #37037); before, the name is an unknown function
+   * (expression/scalar_function.go newFunctionImpl): 1305 qualified by the current database, or 1046.
+   */
+  private currentTsoFunction(cl: ClusterModel): bigint {
+    if (!tidbHasCurrentTsoFunction(cl.version)) {
+      if (!this.currentDb) throw new StatementError(1046, 'No database selected', '3D000');
+      throw new StatementError(1305, `FUNCTION ${this.currentDb}.tidb_current_tso does not exist`, '42000');
+    }
+    // An autocommit statement runs in its own transaction: its start ts.
+    return this.txnStartTs ?? this.sim.fleet.tso.next();
+  }
+
   private readSysVar(cl: ClusterModel, name: string): string {
     let n = name;
     let scope: 'global' | 'session' = 'session';
@@ -312,7 +346,11 @@ export class TidbSession implements MysqlSession {
     else if (n.startsWith('local.')) n = n.slice(6);
     if (n === 'tidb_snapshot' && scope === 'session') return this.snapshot?.toString() ?? '';
     if (n === 'version') return serverVersionString(cl.version);
-    if (n === 'tidb_current_ts') return '0';
+    // Session-only, 0 outside an explicit transaction (pingcap/tidb sessionctx/variable/sysvar.go TiDBCurrentTS).
+    if (n === 'tidb_current_ts') {
+      if (scope === 'global') throw new StatementError(1238, "Variable 'tidb_current_ts' is a SESSION variable");
+      return (this.txnStartTs ?? 0n).toString();
+    }
     const v = cl.globalVars[n];
     if (v === undefined) throw new StatementError(ERR.UNKNOWN_SYSVAR, `Unknown system variable '${n}'`);
     return v;
@@ -802,7 +840,11 @@ export class TidbSession implements MysqlSession {
       if (ifNotExists) return ok();
       throw new StatementError(1050, `Table '${db}.${q.name}' already exists`, '42S01');
     }
-    ensureTable(cl, db, q.name);
+    // Column definitions are not modelled, only whether TiCDC could replicate the table: a PRIMARY KEY
+    // (a UNIQUE key counts only over NOT NULL columns; here only when the statement says NOT NULL at all).
+    const words = c.restTokens().map((t) => (t.type === 'word' ? t.value.toUpperCase() : t.value));
+    const has = (a: string, b: string) => words.some((w, i) => w === a && words[i + 1] === b);
+    ensureTable(cl, db, q.name).uniqueKey = has('PRIMARY', 'KEY') || (words.includes('UNIQUE') && has('NOT', 'NULL'));
     return ok();
   }
 }

@@ -134,6 +134,13 @@ export class Cursor {
   peek(k = 0): Token | undefined {
     return this.toks[this.pos + k];
   }
+  /** Consumes and returns every token left. */
+  restTokens(): Token[] {
+    const out = this.toks.slice(this.pos);
+    this.pos = this.toks.length;
+    return out;
+  }
+
   get done(): boolean {
     return this.pos >= this.toks.length;
   }

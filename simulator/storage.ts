@@ -55,6 +55,8 @@ export interface BackupTable {
   rows: number;
   bytes: number;
   checksum: string;
+  /** The table's schema has a primary key / NOT NULL unique index (absent in old files: true). */
+  unique_key?: boolean;
 }
 
 export interface BackupUser {

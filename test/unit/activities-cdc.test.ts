@@ -1,5 +1,7 @@
 // CDCSync activities: changefeed creation (reuse, refusal), catch-up from the SOURCE TSO, removal.
 import { ApplicationFailure } from '@temporalio/common';
+import { DefaultLogger } from '@temporalio/worker';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../activities/index.js';
 import { TicdcApiError } from '../../adapters/types.js';
 import { tsoFromPhysicalMs } from '../../domain/tso.js';
@@ -115,6 +117,60 @@ describe('waitChangefeedCatchUp', () => {
     const err = (await mockEnv().run(createActivities(fakes).waitChangefeedCatchUp, waitArgs).catch((e: unknown) => e)) as ApplicationFailure;
     expect(err.type).toBe('CHANGE_FEED_EXECUTE_ERROR');
     expect(err.message).toContain('snapshot lost by GC');
+  });
+
+  it('waits through the states TiCDC retries by itself (error, pending, warning), then fails with the last error after the bound', async () => {
+    for (const retried of ['error', 'pending', 'warning']) {
+      const fakes = await setup();
+      await mockEnv().run(createActivities(fakes).syncIncrData, syncArgs);
+      const feed = fakes.cdc.feeds.get(`${SERVER}/clone-tgt-cluster`)!;
+      fakes.sql.server('127.0.1.11', 4000).tso = feed.checkpoint_ts;
+      // retried for a while, then healthy again: the wait goes on and finishes
+      let polls = 0;
+      const getChangefeed = fakes.cdc.getChangefeed.bind(fakes.cdc);
+      fakes.cdc.getChangefeed = async (server, id) => {
+        polls++;
+        feed.state = polls < 4 ? retried : 'normal';
+        feed.error = polls < 4 ? { code: 'CDC:ErrMySQLConnectionError', message: 'dial tcp: connection refused' } : null;
+        return getChangefeed(server, id);
+      };
+      await expect(mockEnv().run(createActivities(fakes).waitChangefeedCatchUp, waitArgs)).resolves.toMatchObject({ lagMs: 0 });
+      expect(polls).toBe(4);
+
+      // stuck in it: fails once the bound has passed, naming TiCDC's error
+      fakes.cdc.getChangefeed = async (server, id) => {
+        feed.state = retried;
+        feed.error = { code: 'CDC:ErrMySQLConnectionError', message: 'dial tcp: connection refused' };
+        return getChangefeed(server, id);
+      };
+      const bounded = { ...fakes, config: { ...fakes.config, changefeedRetryBoundMs: 200 } };
+      const err = (await mockEnv().run(createActivities(bounded).waitChangefeedCatchUp, waitArgs).catch((e: unknown) => e)) as ApplicationFailure;
+      expect(err.type).toBe('CHANGE_FEED_EXECUTE_ERROR');
+      expect(err.nonRetryable).toBe(true);
+      expect(err.message).toMatch(`changefeed clone-tgt-cluster is ${retried} for more than 0 min: [CDC:ErrMySQLConnectionError] dial tcp: connection refused`);
+    }
+  });
+
+  it('counts the retried time from where the previous attempt left it (heartbeat details)', async () => {
+    const fakes = await setup();
+    await mockEnv().run(createActivities(fakes).syncIncrData, syncArgs);
+    const feed = fakes.cdc.feeds.get(`${SERVER}/clone-tgt-cluster`)!;
+    feed.state = 'warning';
+    const bounded = { ...fakes, config: { ...fakes.config, changefeedRetryBoundMs: 60_000 } };
+    const env = new MockActivityEnvironment({ heartbeatDetails: { retryingSince: Date.now() - 120_000 } }, { logger: new DefaultLogger('ERROR') });
+    const err = (await env.run(createActivities(bounded).waitChangefeedCatchUp, waitArgs).catch((e: unknown) => e)) as ApplicationFailure;
+    expect(err.message).toMatch(/is warning for more than 1 min/);
+  });
+
+  it('fails at once on a final state: stopped, removed, finished', async () => {
+    for (const state of ['stopped', 'removed', 'finished']) {
+      const fakes = await setup();
+      await mockEnv().run(createActivities(fakes).syncIncrData, syncArgs);
+      const feed = fakes.cdc.feeds.get(`${SERVER}/clone-tgt-cluster`)!;
+      feed.state = state;
+      const err = (await mockEnv().run(createActivities(fakes).waitChangefeedCatchUp, waitArgs).catch((e: unknown) => e)) as ApplicationFailure;
+      expect(err.message).toMatch(new RegExp(`changefeed clone-tgt-cluster is ${state}$`));
+    }
   });
 
   it('fails when the changefeed does not exist', async () => {

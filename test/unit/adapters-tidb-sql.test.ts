@@ -18,6 +18,7 @@ interface Col {
 type Reply = { rows: Record<string, string | null>[]; cols: Col[] } | { ok: true } | { error: string; code: number };
 
 let received: string[] = [];
+let inTxn = false;
 let warnings: Record<string, string>[] = [];
 
 function answer(sql: string): Reply {
@@ -33,7 +34,16 @@ function answer(sql: string): Reply {
     // `_` is a LIKE wildcard: a look-alike name comes back too
     return table(['Variable_name', 'Value'], [{ Variable_name: 'tidbXgcXlifeXtime', Value: 'wrong' }, { Variable_name: 'tidb_gc_life_time', Value: '10m0s' }]);
   if (/^SHOW GLOBAL VARIABLES LIKE/.test(s)) return table(['Variable_name', 'Value'], []);
-  if (/^SELECT TIDB_CURRENT_TSO\(\)/i.test(s)) return table([{ name: 'tso', type: LONGLONG }], [{ tso: TSO }]);
+  if (/^BEGIN$/.test(s)) {
+    inTxn = true;
+    return { ok: true };
+  }
+  if (/^ROLLBACK$/.test(s)) {
+    inTxn = false;
+    return { ok: true };
+  }
+  // as TiDB: 0 outside an explicit transaction
+  if (/^SELECT @@tidb_current_ts AS tso$/i.test(s)) return table(['tso'], [{ tso: inTxn ? TSO : '0' }]);
   if (/^SELECT VARIABLE_VALUE FROM mysql\.tidb WHERE VARIABLE_NAME = 'tikv_gc_safe_point'$/.test(s))
     return table(['VARIABLE_VALUE'], [{ VARIABLE_VALUE: '20240101-10:00:00.000 +0000' }]);
   if (/^ALTER USER 'broken'/.test(s))
@@ -140,7 +150,10 @@ describe('tidb sql client', () => {
     await expect(session.version()).resolves.toBe('v7.5.1');
     await expect(session.getGlobalVariable('tidb_gc_life_time')).resolves.toBe('10m0s');
     await expect(session.getGlobalVariable('no_such_var')).resolves.toBeUndefined();
+    received = [];
     await expect(session.currentTso()).resolves.toBe(TSO); // exact beyond 2^53
+    // TIDB_CURRENT_TSO() is v6.4+: the start ts of an explicit transaction works on every version
+    expect(received).toEqual(['BEGIN', 'SELECT @@tidb_current_ts AS tso', 'ROLLBACK']);
     await expect(session.gcSafePoint()).resolves.toBe('20240101-10:00:00.000 +0000');
   });
 

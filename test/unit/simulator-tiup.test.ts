@@ -121,6 +121,13 @@ test('deploy, duplicate refused, display, start, SQL, reload, push, destroy', as
     const [[tso2]] = (await conn.query('SELECT TIDB_CURRENT_TSO() AS tso')) as unknown as [{ tso: string }[]];
     expect(BigInt(tso2.tso)).toBeGreaterThan(BigInt(tso1.tso));
     expect(Number(BigInt(tso1.tso) >> 18n)).toBeGreaterThan(Date.now() - 60_000);
+    // @@tidb_current_ts: 0 outside a transaction, the start ts inside (pingcap/tidb sessionctx/variable/sysvar.go)
+    const [[outside]] = (await conn.query('SELECT @@tidb_current_ts AS tso')) as unknown as [{ tso: string }[]];
+    expect(outside.tso).toBe('0');
+    await conn.query('BEGIN');
+    const [[inside]] = (await conn.query('SELECT @@tidb_current_ts AS tso')) as unknown as [{ tso: string }[]];
+    await conn.query('ROLLBACK');
+    expect(BigInt(inside.tso)).toBeGreaterThan(BigInt(tso2.tso));
     const [[sp]] = (await conn.query("SELECT VARIABLE_VALUE FROM mysql.tidb WHERE VARIABLE_NAME='tikv_gc_safe_point'")) as unknown as [{ VARIABLE_VALUE: string }[]];
     expect(sp.VARIABLE_VALUE).toMatch(/^\d{8}-\d{2}:\d{2}:\d{2}\.\d{3} \+0000$/);
 
