@@ -1,5 +1,6 @@
 // BR full backup of the source: the record (backupSourceCluster), the BR run (backup, inside the
 // backupCluster child) and the record's final state (updateBackupRecord).
+import { ToolError } from '../adapters/types.js';
 import { TiemError } from '../domain/errors.js';
 import type { BackupRecord } from '../metadata/types.js';
 import type { CloneActivities } from './types.js';
@@ -15,6 +16,24 @@ export function backupStorageOf(base: string, sourceClusterId: string, backupId:
   const path = (q < 0 ? base : base.slice(0, q)).replace(/\/+$/, '');
   const query = q < 0 ? '' : base.slice(q);
   return `${path}/${sourceClusterId}/${backupId}${query}`;
+}
+
+/** `…/b1` → `…/b1-retry-2` → `…/b1-retry-3` (query string kept at the end). */
+export function nextBackupStorage(storage: string): string {
+  const q = storage.indexOf('?');
+  const path = q < 0 ? storage : storage.slice(0, q);
+  const query = q < 0 ? '' : storage.slice(q);
+  const m = /^(.*)-retry-(\d+)$/.exec(path);
+  return m ? `${m[1]}-retry-${Number(m[2]) + 1}${query}` : `${path}-retry-2${query}`;
+}
+
+/**
+ * BR before v6.5 cannot resume a backup: the unfinished run's `backup.lock` (and SST files) make it
+ * refuse the path (br/pkg/backup/client.go CheckBackupStorageIsLocked).
+ */
+function isLockedStorage(err: unknown): boolean {
+  const text = err instanceof ToolError ? [err.message, err.toolError, err.stderrTail, err.stdoutTail].join('\n') : String(err);
+  return /backup lock (file )?(and sst file )?exists?\b/i.test(text);
 }
 
 export async function requireBackupRecord(deps: Pick<ActivityDeps, 'store'>, backupId: string): Promise<BackupRecord> {
@@ -48,7 +67,7 @@ export function createBackupActivities(deps: ActivityDeps): BackupActivities {
       return { backupId: record.id, storage: record.filePath };
     },
 
-    // Idempotent: a complete backup already at the storage path is returned (decode end-version) instead of backing up twice; an interrupted one resumes from BR's checkpoint.
+    // Idempotent: a complete backup already at the storage path is returned (decode end-version) instead of backing up twice; an interrupted one resumes from BR's checkpoint (v6.5+) or starts over in a fresh path (before).
     async backup({ backupId, report }) {
       const record = await requireBackupRecord(deps, backupId);
       const source = await requireCluster(deps, record.clusterId);
@@ -59,18 +78,30 @@ export function createBackupActivities(deps: ActivityDeps): BackupActivities {
         return { backupTs: done, sizeBytes: record.size };
       }
       const reporter = new BrProgressReporter(deps, report, undefined);
-      const result = await runWithHeartbeat(
-        'Full Backup',
-        (opts) =>
-          br.backupFull({
-            ...opts,
-            version: source.version,
-            pd: pdAddress(source),
-            storage: record.filePath,
-            onProgress: (p) => reporter.onProgress(p),
-          }),
-        () => reporter.latest,
-      );
+      const backUpTo = (storage: string) =>
+        runWithHeartbeat(
+          'Full Backup',
+          (opts) =>
+            br.backupFull({
+              ...opts,
+              version: source.version,
+              pd: pdAddress(source),
+              storage,
+              onProgress: (p) => reporter.onProgress(p),
+            }),
+          () => reporter.latest,
+        );
+      let result;
+      try {
+        result = await backUpTo(record.filePath);
+      } catch (err) {
+        if (!isLockedStorage(err)) throw err;
+        // An interrupted run of a BR without checkpoints: start over in a fresh path, which the record
+        // names before BR writes there (restore and the idempotency check above read it).
+        const fresh = nextBackupStorage(record.filePath);
+        await store.updateBackupRecord(backupId, { filePath: fresh });
+        result = await backUpTo(fresh);
+      }
       // Kept at once, so a retry after a lost completion reports the real size, not 0.
       await store.updateBackupRecord(backupId, { size: result.sizeBytes, backupTso: result.backupTs });
       await reporter.flush();

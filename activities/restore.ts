@@ -1,4 +1,5 @@
 // BR full restore of the clone backup into the target (inside the restoreCluster child).
+import { brCompatibility } from '../domain/version.js';
 import type { CloneActivities } from './types.js';
 import type { ActivityDeps } from './deps.js';
 import { requireBackupRecord } from './backup.js';
@@ -14,6 +15,10 @@ export function createRestoreActivities(deps: ActivityDeps): RestoreActivities {
     async restoreFromSrcCluster({ targetClusterId, backupId, report }) {
       const record = await requireBackupRecord(deps, backupId);
       const target = await requireCluster(deps, targetClusterId);
+      const source = await deps.store.getCluster(record.clusterId);
+      // Across the v7.5 privilege-table change BR restores user data only; reconcileAccounts sets the accounts.
+      const compatibility = source ? brCompatibility(source.version, target.version) : undefined;
+      const withSysTable = compatibility?.ok ? compatibility.withSysTable : undefined;
       let done = await deps.store.getRestoreRecord(targetClusterId, backupId);
       if (!done) {
         // BR reports percent only; the record's size turns it into bytes for the progress query.
@@ -26,6 +31,7 @@ export function createRestoreActivities(deps: ActivityDeps): RestoreActivities {
               version: target.version,
               pd: pdAddress(target),
               storage: record.filePath,
+              withSysTable,
               onProgress: (p) => reporter.onProgress(p),
             }),
           () => reporter.latest,

@@ -17,7 +17,11 @@ export const BR_SYS_TABLE_DEFAULT_VERSION = 'v7.6.0';
 export const MGMT_ACCOUNTS_MIN_VERSION = 'v5.1.0';
 /** CDC_Data_Sync account exists from this version. */
 export const CDC_ACCOUNT_MIN_VERSION = 'v5.2.2';
-/** Backups of clusters before this minor restore only into clusters before it (BR system tables). */
+/**
+ * Clusters bootstrapped from v7.5.0 create mysql.db/tables_priv/columns_priv with another collation
+ * (pingcap/tidb pkg/session/bootstrap.go @ v7.5.0); BR's CheckSysTableCompatibility refuses system
+ * tables from the other side of it, while user data restores across it.
+ */
 const BR_SYS_TABLE_BREAK_VERSION: TidbVersion = { major: 7, minor: 5, patch: 0 };
 
 const PART = /^\d+$/;
@@ -66,27 +70,22 @@ export function minorOf(version: string): string {
   return `v${v.major}.${v.minor}`;
 }
 
-export type BrCompatibility = { ok: true } | { ok: false; rule: string };
+export type BrCompatibility =
+  | { ok: true; /** false: restore user data only, the accounts are set afterwards (reconcileAccounts). */ withSysTable?: false }
+  | { ok: false; rule: string };
 
 /**
- * Can BR restore a full backup of a `source` cluster into a `target` cluster?
- * Rules (BR compatibility matrix, system tables involved): never into an older version; same
- * minor always; a backup of a cluster before v7.5 restores only into versions before v7.5
- * (6.5→7.1 ok, 6.5→7.5 no, 7.1→7.5 no, 7.5→8.1 ok).
+ * Can BR restore a full backup of a `source` cluster into a `target` cluster? Never into an older
+ * version (TiEM's rule for clones). Across the v7.5 change of the privilege tables, only without the
+ * system tables (`--with-sys-table=false`): the pre-upgrade rehearsal clone (v7.1 → v8.1) works,
+ * with the target's own accounts.
  */
 export function brCompatibility(sourceVersion: string, targetVersion: string): BrCompatibility {
   const s = parseVersion(sourceVersion);
   const t = parseVersion(targetVersion);
-  const prefix = `BR cannot restore a backup of ${sourceVersion} into ${targetVersion}`;
   if (cmp(t, s) < 0) {
-    return { ok: false, rule: `${prefix}: the target version is older than the source version` };
+    return { ok: false, rule: `BR cannot restore a backup of ${sourceVersion} into ${targetVersion}: the target version is older than the source version` };
   }
-  if (s.major === t.major && s.minor === t.minor) return { ok: true };
-  if (cmp(s, BR_SYS_TABLE_BREAK_VERSION) < 0 && cmp(t, BR_SYS_TABLE_BREAK_VERSION) >= 0) {
-    return {
-      ok: false,
-      rule: `${prefix}: backups of clusters before v7.5 restore only into versions before v7.5`,
-    };
-  }
+  if (cmp(s, BR_SYS_TABLE_BREAK_VERSION) < 0 && cmp(t, BR_SYS_TABLE_BREAK_VERSION) >= 0) return { ok: true, withSysTable: false };
   return { ok: true };
 }

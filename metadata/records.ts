@@ -133,9 +133,10 @@ export async function createBackupRecord(db: Db, rec: BackupRecord): Promise<Bac
 export async function updateBackupRecord(
   db: Db,
   id: string,
-  patch: Partial<Pick<BackupRecord, 'status' | 'size' | 'backupTso' | 'endTime'>>,
+  patch: Partial<Pick<BackupRecord, 'status' | 'size' | 'backupTso' | 'endTime' | 'filePath'>>,
 ): Promise<void> {
-  const set: { status?: string; size?: number; backup_tso?: string; end_time?: string; updated_at: string } = { updated_at: nowIso() };
+  const set: { status?: string; size?: number; backup_tso?: string; end_time?: string; file_path?: string; updated_at: string } = { updated_at: nowIso() };
+  if (patch.filePath !== undefined) set.file_path = patch.filePath;
   if (patch.status !== undefined) set.status = patch.status;
   if (patch.size !== undefined) set.size = patch.size;
   if (patch.backupTso !== undefined) set.backup_tso = patch.backupTso;

@@ -297,7 +297,7 @@ export interface MetadataStore {
   // --- backups ---
   /** Insert if absent (idempotent by id); returns the stored record. */
   createBackupRecord(r: BackupRecord): Promise<BackupRecord>;
-  updateBackupRecord(id: string, patch: Partial<Pick<BackupRecord, 'status' | 'size' | 'backupTso' | 'endTime'>>): Promise<void>;
+  updateBackupRecord(id: string, patch: Partial<Pick<BackupRecord, 'status' | 'size' | 'backupTso' | 'endTime' | 'filePath'>>): Promise<void>;
   getBackupRecord(id: string): Promise<BackupRecord | undefined>;
   /** Insert if absent; a later call with a non-empty restoredTso fills it in. */
   recordRestore(r: RestoreRecord): Promise<void>;

@@ -4,13 +4,28 @@ import type { Simulator } from './sim.js';
 import { type ExecIO, type ParsedArgs, flagBool, parseArgs } from './tiup-exec.js';
 import { OpRun } from './op-run.js';
 import { AbortedError, ToolExit, humanBytes, sleep } from './util.js';
-import { clusterChecksum, compareVersions, countRole, ensureTable, isUp, parseVersion, pdAvailable, splitHostPort, tableKey, tikvAvailable, type ClusterModel } from './model.js';
+import { clusterChecksum, countRole, ensureTable, isUp, parseVersion, pdAvailable, splitHostPort, tableChecksum, tableKey, tikvAvailable, type ClusterModel } from './model.js';
+import {
+  brBackupResumes,
+  brBackupTooNew,
+  brChecksFreshCluster,
+  brLockedStorageText,
+  brRestoreResumes,
+  brTikvVersionProblem,
+  brWithSysTableDefault,
+  privilegeTableCollation,
+} from './versions.js';
 import {
   readBackupMeta,
   readBackupTables,
   readBackupUsers,
+  hasBackupLock,
+  hasPartialSst,
   readCheckpoint,
   removeCheckpoint,
+  removePartialSst,
+  writeBackupLock,
+  writePartialSst,
   resolveStorage,
   writeBackup,
   writeCheckpoint,
@@ -22,7 +37,8 @@ const MIB = 1024 * 1024;
 const PER_TIKV_BPS = 100 * MIB;
 const BR_SAFEPOINT_TTL_MS = 5 * 60_000;
 const CHECKPOINT_SAFEPOINT_TTL_MS = 72 * 60_000;
-const PROGRESS_EVERY_MS = 500;
+/** BR logs its progress on a 2-minute ticker (br/pkg/utils/progress.go, br/pkg/glue/console_glue.go), ÷ speed. */
+const PROGRESS_EVERY_MS = 120_000;
 
 interface BrCtx {
   sim: Simulator;
@@ -86,9 +102,7 @@ function requireCluster(ctx: BrCtx): ClusterModel {
 }
 
 function checkVersion(ctx: BrCtx, c: ClusterModel): void {
-  const b = parseVersion(ctx.brVersion)!;
-  const v = parseVersion(c.version)!;
-  if (b[0] !== v[0] || b[1] !== v[1]) {
+  if (brTikvVersionProblem(ctx.brVersion, c.version)) {
     const tikv = c.instances.find((i) => i.role === 'tikv');
     throw new ToolExit(
       1,
@@ -138,7 +152,7 @@ async function transfer(
   while (done < total) {
     if (dieAt !== undefined && frac() >= dieAt) throw new ToolExit(137, '');
     const remainingMs = ((total - done) / bps) * 1000;
-    let wait = Math.min(PROGRESS_EVERY_MS, remainingMs);
+    let wait = Math.min(Math.max(50, PROGRESS_EVERY_MS / ctx.sim.speed), remainingMs);
     if (dieAt !== undefined) wait = Math.min(wait, Math.max(1, ((dieAt * total - done) / bps) * 1000));
     await sleep(wait, ctx.io.signal);
     const now = Date.now();
@@ -161,7 +175,13 @@ async function backupFull(ctx: BrCtx, run: OpRun): Promise<void> {
   if (readBackupMeta(dir)) {
     throw new ToolExit(1, `[BR:Common:ErrInvalidArgument]backup meta file exists in ${uri}, there may be some backup files in the path already, please specify a correct backup directory!`);
   }
-  const cp = readCheckpoint(dir);
+  const resumable = brBackupResumes(ctx.brVersion);
+  const cp = resumable ? readCheckpoint(dir) : undefined;
+  if (!cp && hasBackupLock(dir)) {
+    const text = brLockedStorageText(ctx.brVersion, uri, hasPartialSst(dir));
+    if (text) throw new ToolExit(1, `${text}: [BR:Common:ErrInvalidArgument]invalid argument`);
+  }
+  writeBackupLock(dir);
   let backupTs: bigint;
   let done = 0;
   if (cp && cp.cluster_name === c.name) {
@@ -181,14 +201,16 @@ async function backupFull(ctx: BrCtx, run: OpRun): Promise<void> {
   const total = snap.totalBytes;
   const bps = bytesPerSec(ctx, countRole(c, 'tikv'));
   const started = Date.now();
-  const saveCp = (d: number) => writeCheckpoint(dir, { backup_ts: backupTs.toString(), cluster_name: c.name, done_bytes: d, total_bytes: total });
+  // From v6.5 progress goes to a checkpoint; before, an interrupted run leaves only its SST files.
+  const saveCp = (d: number) =>
+    resumable ? writeCheckpoint(dir, { backup_ts: backupTs.toString(), cluster_name: c.name, done_bytes: d, total_bytes: total }) : d > 0 && writePartialSst(dir);
   saveCp(done);
   try {
     await transfer(ctx, run, 'Full Backup', done, total, bps, Math.max(1, snap.tables.length), saveCp);
   } catch (e) {
     // An interrupted backup keeps its safepoint for the checkpoint TTL, so a re-run can resume.
     const sp = c.serviceSafePoints.get(serviceId);
-    if (sp) sp.expiresAtMs = Date.now() + CHECKPOINT_SAFEPOINT_TTL_MS;
+    if (sp && resumable) sp.expiresAtMs = Date.now() + CHECKPOINT_SAFEPOINT_TTL_MS;
     throw e;
   }
   const tables: BackupTable[] = snap.tables.map((t) => ({
@@ -215,6 +237,7 @@ async function backupFull(ctx: BrCtx, run: OpRun): Promise<void> {
     c.users.map((u) => ({ ...u, privileges: [...u.privileges] })),
   );
   removeCheckpoint(dir);
+  removePartialSst(dir);
   // BR deletes its safepoint when it finishes — nothing protects BackupTS from now on.
   for (const [id] of c.serviceSafePoints) if (id.startsWith('br-')) c.serviceSafePoints.delete(id);
   const took = Date.now() - started;
@@ -235,21 +258,27 @@ async function restoreFull(ctx: BrCtx, run: OpRun): Promise<void> {
   const meta = readBackupMeta(dir);
   if (!meta) throw new ToolExit(1, `[BR:Common:ErrInvalidArgument]failed to read backupmeta in ${uri}: file not found, the backup may be incomplete`);
   const src = meta.cluster_version;
-  if (compareVersions(src, 'v7.5.0') < 0 && compareVersions(c.version, 'v7.5.0') >= 0) {
+  if (brBackupTooNew(ctx.brVersion, src, c.version)) {
+    throw new ToolExit(1, `backup with cluster version ${src} cannot be restored at cluster of version ${c.version}: major version mismatches: [BR:Restore:ErrVersionMismatch]version mismatch`);
+  }
+  const sysDefault = brWithSysTableDefault(ctx.brVersion);
+  const withSys = sysDefault !== undefined && flagBool(ctx.p, 'with-sys-table', sysDefault);
+  // CheckSysTableCompatibility: only when the system tables are restored.
+  const [backupColl, clusterColl] = [privilegeTableCollation(src), privilegeTableCollation(c.version)];
+  if (withSys && backupColl !== clusterColl) {
     throw new ToolExit(
       1,
-      `[BR:Restore:ErrRestoreIncompatibleSys]incompatible backup: restore-compatibility rule: a backup from a cluster earlier than v7.5.0 (backup cluster version ${src}) cannot be restored into a cluster of v7.5.0 or later (target ${c.version})`,
+      `incompatible column, table: db, col in cluster: DB char(64) ${clusterColl}, col in backup: DB char(64) ${backupColl}: [BR:Restore:ErrRestoreIncompatibleSys]incompatible system table`,
     );
   }
-  const [sa, sb] = parseVersion(src)!;
-  const [ta, tb] = parseVersion(c.version)!;
-  if (sa > ta || (sa === ta && sb > tb)) {
-    throw new ToolExit(1, `[BR:Restore:ErrRestoreIncompatibleSys]incompatible backup: a backup from ${src} cannot be restored into an older cluster ${c.version}`);
-  }
   const backupKey = `${dir}#${meta.end_version}`;
-  const resuming = c.restoreCheckpoint?.backupKey === backupKey;
-  if (c.tables.size > 0 && !resuming) throw new ToolExit(1, '[BR:Restore:ErrRestoreNotFreshCluster]restore data to a non-empty cluster');
+  const resuming = brRestoreResumes(ctx.brVersion) && c.restoreCheckpoint?.backupKey === backupKey;
+  if (!resuming && brChecksFreshCluster(ctx.brVersion, withSys) && c.tables.size > 0) {
+    throw new ToolExit(1, `user db/tables: ${userDbTables(c)}: [BR:Restore:ErrRestoreNotFreshCluster]cluster is not fresh`);
+  }
   if (resuming) io.out(`[INFO] [checkpoint] ["resume checkpoint restore"] [restored-tables=${c.restoreCheckpoint!.restoredTables.length}]`);
+  // Without a checkpoint a re-run ingests every table again: same keys, same values (gluetidb
+  // CreateTable OnExistIgnore); a table holding other data fails the checksum at the end.
   const cp = resuming ? c.restoreCheckpoint! : { backupKey, restoredTables: [] as string[] };
   c.restoreCheckpoint = cp;
   const tables = readBackupTables(dir, meta);
@@ -258,14 +287,21 @@ async function restoreFull(ctx: BrCtx, run: OpRun): Promise<void> {
   let acc = 0;
   const ends = tables.map((t) => (acc += t.bytes));
   const isDone = (t: BackupTable) => cp.restoredTables.includes(tableKey(t.db, t.table));
+  let checksumMismatch = false;
   const done0 = tables.reduce((a, t) => a + (isDone(t) ? t.bytes : 0), 0);
   const applyUpTo = (d: number) => {
     tables.forEach((t, i) => {
       if (isDone(t) || ends[i] > d + 1e-6) return;
+      const existing = c.tables.get(tableKey(t.db, t.table));
+      cp.restoredTables.push(tableKey(t.db, t.table));
+      if (existing) {
+        // Re-ingested over a previous run's rows: unchanged when they are the backup's.
+        if (tableChecksum(existing).checksum !== t.checksum) checksumMismatch = true;
+        return;
+      }
       const tt = ensureTable(c, t.db, t.table);
       tt.uniqueKey = t.unique_key !== false;
       if (t.rows || t.bytes || t.checksum !== '0') tt.events.push({ ts: sim.fleet.tso.next(), rowsDelta: t.rows, bytesDelta: t.bytes, hash: BigInt(t.checksum) });
-      cp.restoredTables.push(tableKey(t.db, t.table));
     });
   };
   const bps = bytesPerSec(ctx, countRole(c, 'tikv'));
@@ -273,8 +309,10 @@ async function restoreFull(ctx: BrCtx, run: OpRun): Promise<void> {
   applyUpTo(done0);
   await transfer(ctx, run, 'Full Restore', done0, total, bps, Math.max(1, tables.length), applyUpTo);
   applyUpTo(total);
-  const withSysDefault = compareVersions(ctx.brVersion, 'v7.6.0') >= 0;
-  const withSys = flagBool(ctx.p, 'with-sys-table', withSysDefault) && compareVersions(ctx.brVersion, 'v6.2.0') >= 0;
+  if (checksumMismatch) {
+    c.restoreCheckpoint = undefined;
+    throw new ToolExit(1, 'failed to validate checksum: [BR:Restore:ErrRestoreChecksumMismatch]restore checksum mismatch');
+  }
   if (withSys) {
     // BR clears the privilege tables (keeping cloud_admin) and loads the backup's rows.
     const keep = c.users.filter((u) => u.user === 'cloud_admin' && u.host === '%');
@@ -289,6 +327,15 @@ async function restoreFull(ctx: BrCtx, run: OpRun): Promise<void> {
       `[restore-ranges=${tables.length}] [total-take=${formatDurationShort(took)}] [restore-data-size(after-compressed)=${humanBytes(total)}] [Size=${total}] ` +
       `[BackupTS=${meta.end_version}] [RestoreTS=${restoreTs}] [total-kv=${meta.total_kvs}] [total-kv-size=${humanBytes(total)}] [average-speed=${humanBytes(took > 0 ? (total / took) * 1000 : total)}/s]`,
   );
+}
+
+/** GetExistedUserDBs text: each user db followed by its tables, at most 10 names (br/pkg/restore/client.go CheckTargetClusterFresh). */
+function userDbTables(c: ClusterModel): string {
+  const names: string[] = [];
+  const byDb = new Map<string, string[]>();
+  for (const t of c.tables.values()) byDb.set(t.db, [...(byDb.get(t.db) ?? []), t.table]);
+  for (const [db, tables] of byDb) names.push(db, ...tables);
+  return names.length > 10 ? `${names.slice(0, 10).join(', ')}, ...` : names.join(', ');
 }
 
 async function validateDecode(ctx: BrCtx, run: OpRun): Promise<void> {

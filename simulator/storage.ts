@@ -112,6 +112,31 @@ export function writeCheckpoint(dir: string, cp: BackupCheckpoint): void {
   fs.writeFileSync(path.join(dir, CHECKPOINT), JSON.stringify(cp));
 }
 
+/** BR writes `backup.lock` before anything else (br/pkg/metautil/metafile.go LockFile, since v4.0.2) and never removes it. */
+export function writeBackupLock(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true });
+  if (!hasBackupLock(dir)) fs.writeFileSync(path.join(dir, 'backup.lock'), 'DO NOT DELETE\nThis file exists to remind other backup jobs won\'t use this path');
+}
+
+export function hasBackupLock(dir: string): boolean {
+  return fs.existsSync(path.join(dir, 'backup.lock'));
+}
+
+const PARTIAL_SST = '0_partial.sst';
+
+/** The SST files an interrupted backup without checkpoints leaves behind. */
+export function writePartialSst(dir: string): void {
+  fs.writeFileSync(path.join(dir, PARTIAL_SST), 'partial');
+}
+
+export function hasPartialSst(dir: string): boolean {
+  return fs.existsSync(path.join(dir, PARTIAL_SST));
+}
+
+export function removePartialSst(dir: string): void {
+  fs.rmSync(path.join(dir, PARTIAL_SST), { force: true });
+}
+
 export function removeCheckpoint(dir: string): void {
   fs.rmSync(path.join(dir, 'checkpoints'), { recursive: true, force: true });
 }

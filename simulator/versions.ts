@@ -76,3 +76,78 @@ export function ticdcRetryGiveUpMs(version: string): number {
 export function tidbHasCurrentTsoFunction(version: string): boolean {
   return atLeast(version, 'v6.4.0');
 }
+
+// ---------- BR (pingcap/tidb br/, pingcap/br before v5.2) ----------
+
+/**
+ * BR against the cluster's TiKV (br/pkg/version/version.go CheckVersionForBR): up to v5.4 the major
+ * versions must be equal; from v6.0 (pingcap/tidb #32985) BR may be one major newer, never older.
+ */
+export function brTikvVersionProblem(brVersion: string, tikvVersion: string): boolean {
+  const b = parseVersion(brVersion)!;
+  const t = parseVersion(tikvVersion)!;
+  if (!atLeast(brVersion, 'v6.0.0')) return b[0] !== t[0];
+  return b[0] < t[0] || b[0] - t[0] > 1;
+}
+
+/**
+ * A backup of a newer cluster into an older one (br/pkg/task/restore.go CheckVersionForBackup, from
+ * v5.1): refused for any newer major up to v5.4; from v6.0 (pingcap/tidb #33203) only more than one major apart.
+ */
+export function brBackupTooNew(brVersion: string, backupClusterVersion: string, clusterVersion: string): boolean {
+  const b = parseVersion(backupClusterVersion)!;
+  const c = parseVersion(clusterVersion)!;
+  if (!atLeast(brVersion, 'v6.0.0')) return b[0] > c[0];
+  return b[0] - c[0] > 1;
+}
+
+/** `backup full` resumes from a checkpoint from v6.5.0 (br/pkg/checkpoint @ v6.5.0, hidden --use-checkpoint=true). */
+export function brBackupResumes(brVersion: string): boolean {
+  return atLeast(brVersion, 'v6.5.0');
+}
+
+/**
+ * What BR says when the storage holds an unfinished backup (backup.lock written since v4.0.2) and it
+ * cannot resume: br/pkg/backup/client.go SetStorage (v5.2–v5.3: any lock), CheckBackupStorageIsLocked
+ * (v5.4+, pingcap/tidb #30218: lock and SST files), "hasn't checkpoint metadata" from v6.5.
+ */
+export function brLockedStorageText(brVersion: string, uri: string, hasSst: boolean): string | undefined {
+  const lock = `${uri.replace(/\/+$/, '')}/backup.lock`;
+  if (!atLeast(brVersion, 'v5.2.0')) return 'backup lock exists, may be some backup files in the path already';
+  if (!atLeast(brVersion, 'v5.4.0')) return `backup lock file exists in ${lock}, there may be some backup files in the path already, please specify a correct backup directory!`;
+  if (!hasSst) return undefined;
+  const checkpoint = atLeast(brVersion, 'v6.5.0') ? ', but hasn\'t checkpoint metadata' : '';
+  return `backup lock file and sst file exist in ${lock}, there are some backup files in the path already${checkpoint}, please specify a correct backup directory!`;
+}
+
+/** `restore full` resumes from a checkpoint from v7.1.0 (br/pkg/checkpoint/restore.go @ v7.1.0). */
+export function brRestoreResumes(brVersion: string): boolean {
+  return atLeast(brVersion, 'v7.1.0');
+}
+
+/**
+ * When `restore full` requires an empty target (br/pkg/task/restore.go runRestore → CheckTargetClusterFresh):
+ * never before v6.2; v6.2–v7.2 only when restoring system tables; from v7.3 (pingcap/tidb #45014) on
+ * every first run (a checkpoint resume skips it).
+ */
+export function brChecksFreshCluster(brVersion: string, withSysTable: boolean): boolean {
+  if (!atLeast(brVersion, 'v6.2.0')) return false;
+  if (!atLeast(brVersion, 'v7.3.0')) return withSysTable;
+  return true;
+}
+
+/** `--with-sys-table`: absent before v6.2.0, default false, true from v7.6.0 (br/pkg/task/restore.go flagWithSysTable). */
+export function brWithSysTableDefault(brVersion: string): boolean | undefined {
+  if (!atLeast(brVersion, 'v6.2.0')) return undefined;
+  return atLeast(brVersion, 'v7.6.0');
+}
+
+/**
+ * Clusters bootstrapped at v7.5.0 or later create mysql.db / tables_priv / columns_priv with
+ * case-insensitive DB/Table_name/Column_name (pingcap/tidb pkg/session/bootstrap.go @ v7.5.0
+ * CreateDBPrivTable); BR's CheckSysTableCompatibility (br/pkg/restore/client.go, utils.IsTypeCompatible)
+ * then refuses system tables of a backup from the other side of that change.
+ */
+export function privilegeTableCollation(bootstrapVersion: string): 'utf8_bin' | 'utf8mb4_general_ci' {
+  return atLeast(bootstrapVersion, 'v7.5.0') ? 'utf8mb4_general_ci' : 'utf8_bin';
+}

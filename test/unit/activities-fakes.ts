@@ -412,7 +412,7 @@ export class FakeBr implements BrClient {
     this.completedBackups.set(a.storage, this.result.backupTs);
     return this.result;
   }
-  async restoreFull(a: { onProgress?: (p: BrProgressLine) => void } & RunOptions) {
+  async restoreFull(a: { onProgress?: (p: BrProgressLine) => void; withSysTable?: boolean } & RunOptions) {
     this.restoreRuns++;
     for (const p of this.progress) a.onProgress?.(p);
     if (this.hang) await hangUntilAborted(a.signal);

@@ -4,6 +4,7 @@ import { jest } from '@jest/globals';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { createActivities } from '../../activities/index.js';
 import { BrProgressReporter } from '../../activities/heartbeat.js';
+import { nextBackupStorage } from '../../activities/backup.js';
 import { ToolError } from '../../adapters/types.js';
 import { addSource, addTarget, makeDeps, mockEnv, type Fakes } from './activities-fakes.js';
 
@@ -131,6 +132,65 @@ describe('backup', () => {
     const flaky = (await mockEnv().run(acts.backup, { backupId: 'b1' }).catch((e: unknown) => e)) as ApplicationFailure;
     expect([flaky.type, flaky.nonRetryable]).toEqual(['TASK_FAILED', false]);
     expect(flaky.message).toContain('connection reset');
+  });
+});
+
+describe('backup with a BR that cannot resume (before v6.5)', () => {
+  it('starts over in a fresh path, named in the record first, when BR refuses the unfinished one; a later retry keeps moving', async () => {
+    const fakes = makeDeps();
+    await addSource(fakes, { version: 'v6.1.7' });
+    const acts = createActivities(fakes);
+    const { storage } = await mockEnv().run(acts.backupSourceCluster, { sourceClusterId: 'src-cluster', backupId: 'b1' });
+    const locked = (s: string) =>
+      new ToolError('tiup br backup full exited with 1', 1, '', `backup lock file and sst file exist in ${s}/backup.lock, there are some backup files in the path already, please specify a correct backup directory!: [BR:Common:ErrInvalidArgument]invalid argument`);
+    const backupFull = jest.spyOn(fakes.br, 'backupFull');
+    backupFull.mockRejectedValueOnce(locked(storage));
+    const pathWhenBrRan: string[] = [];
+    backupFull.mockImplementationOnce(async (a) => {
+      pathWhenBrRan.push(fakes.store.backups.get('b1')!.filePath);
+      fakes.br.completedBackups.set(a.storage, fakes.br.result.backupTs);
+      return fakes.br.result;
+    });
+    const r = await mockEnv().run(acts.backup, { backupId: 'b1' });
+    expect(r.backupTs).toBe(fakes.br.result.backupTs);
+    expect(backupFull.mock.calls.map((c) => c[0].storage)).toEqual([storage, `${storage}-retry-2`]);
+    expect(pathWhenBrRan).toEqual([`${storage}-retry-2`]);
+    expect(fakes.store.backups.get('b1')!.filePath).toBe(`${storage}-retry-2`);
+    // the restore reads the backup where it was finally written
+    addTarget(fakes, { version: 'v6.1.7' });
+    const restoreFull = jest.spyOn(fakes.br, 'restoreFull');
+    await mockEnv().run(acts.restoreFromSrcCluster, { targetClusterId: 'tgt-cluster', backupId: 'b1' });
+    expect(restoreFull.mock.calls[0][0]).toMatchObject({ storage: `${storage}-retry-2` });
+    expect(nextBackupStorage('s3://b/p/b1-retry-2?endpoint=x')).toBe('s3://b/p/b1-retry-3?endpoint=x');
+  });
+
+  it('any other BR failure is not taken for a locked path', async () => {
+    const fakes = makeDeps();
+    await addSource(fakes, { version: 'v6.1.7' });
+    const acts = createActivities(fakes);
+    const { storage } = await mockEnv().run(acts.backupSourceCluster, { sourceClusterId: 'src-cluster', backupId: 'b1' });
+    jest.spyOn(fakes.br, 'backupFull').mockRejectedValueOnce(new ToolError('tiup br backup full exited with 1', 1, '', 'rpc error: connection reset'));
+    await expect(mockEnv().run(acts.backup, { backupId: 'b1' })).rejects.toMatchObject({ type: 'TASK_FAILED' });
+    expect(fakes.store.backups.get('b1')!.filePath).toBe(storage);
+  });
+});
+
+describe('restore across the v7.5 privilege-table change', () => {
+  it('restores user data only (--with-sys-table=false) from a pre-v7.5 source into v7.5+, BR default otherwise', async () => {
+    for (const [source, target, withSysTable] of [
+      ['v7.1.5', 'v8.1.1', false],
+      ['v7.5.1', 'v8.1.1', undefined],
+      ['v6.5.9', 'v7.1.5', undefined],
+    ] as const) {
+      const fakes = makeDeps();
+      await addSource(fakes, { version: source });
+      addTarget(fakes, { version: target });
+      const acts = createActivities(fakes);
+      await mockEnv().run(acts.backupSourceCluster, { sourceClusterId: 'src-cluster', backupId: 'b1' });
+      const restoreFull = jest.spyOn(fakes.br, 'restoreFull');
+      await mockEnv().run(acts.restoreFromSrcCluster, { targetClusterId: 'tgt-cluster', backupId: 'b1' });
+      expect(restoreFull.mock.calls[0][0].withSysTable).toBe(withSysTable);
+    }
   });
 });
 

@@ -87,19 +87,11 @@ describe('brCompatibility', () => {
   });
 
   it.each([
-    ['v6.5.0', 'v7.5.0'],
-    ['v6.5.3', 'v8.1.0'],
     ['v7.1.5', 'v7.5.0'],
-    ['v7.1.0', 'v8.5.0'],
-    ['v7.4.0', 'v7.5.0'],
-  ])('%s → %s is refused by the v7.5 system-table rule', (s, t) => {
-    const r = brCompatibility(s, t);
-    expect(r.ok).toBe(false);
-    if (!r.ok) {
-      expect(r.rule).toBe(
-        `BR cannot restore a backup of ${s} into ${t}: backups of clusters before v7.5 restore only into versions before v7.5`,
-      );
-    }
+    ['v6.5.9', 'v8.1.1'],
+    ['v5.4.3', 'v8.5.0'],
+  ])('%s → %s: across the v7.5 privilege-table change, user data only (--with-sys-table=false)', (s, t) => {
+    expect(brCompatibility(s, t)).toEqual({ ok: true, withSysTable: false });
   });
 
   it('refuses a target older than the source', () => {

@@ -76,9 +76,11 @@ test('backup prints progress and BackupTS; validate decode; existing backup and 
   expect(again.exitCode).toBe(1);
   expect(again.stderr).toMatch(/backup meta file exists/);
 
-  const mismatch = await tiup('br:v7.1.2', 'backup', 'full', '--pd', '127.0.12.1:2379', '--storage', storage('bx'));
+  // CheckVersionForBR (br/pkg/version/version.go, v6.0+): BR may not be an older major than TiKV
+  const mismatch = await tiup('br:v6.5.0', 'backup', 'full', '--pd', '127.0.12.1:2379', '--storage', storage('bx'));
   expect(mismatch.exitCode).toBe(1);
   expect(mismatch.stderr).toContain('[BR:Common:ErrVersionMismatch]');
+  expect(mismatch.stderr).toContain('and BR v6.5.0 major version mismatch');
 
   const none = await tiup('br:v7.5.1', 'validate', 'decode', '--field=end-version', '--storage', storage('nothing'));
   expect(none.exitCode).toBe(1);
@@ -112,16 +114,21 @@ test('backup prints progress and BackupTS; validate decode; existing backup and 
 
   const nonEmpty = await tiup('br:v7.5.1', 'restore', 'full', '--pd', '127.0.12.2:2379', '--storage', storage('b1'));
   expect(nonEmpty.exitCode).toBe(1);
-  expect(nonEmpty.stderr).toContain('[BR:Restore:ErrRestoreNotFreshCluster]restore data to a non-empty cluster');
+  // v7.3+: every first full restore checks the target is fresh (br/pkg/task/restore.go, pingcap/tidb #45014)
+  expect(nonEmpty.stderr).toContain('user db/tables: shop, items, orders: [BR:Restore:ErrRestoreNotFreshCluster]cluster is not fresh');
 });
 
-test('restore compatibility rule and sys-table restore on >= v7.6', async () => {
+test('a pre-v7.5 backup restores into v7.5 without its system tables, and is refused with them; sys-table restore on >= v7.6', async () => {
   await client.createCluster(seed('old', 'v7.1.5', '127.0.12.3', { tables: [{ db: 'a', table: 'x', rows: 10, sizeBytes: 1000 }] }));
   await client.createCluster(seed('new75', 'v7.5.2', '127.0.12.4'));
   expect((await tiup('br:v7.1.5', 'backup', 'full', '--pd', '127.0.12.3:2379', '--storage', storage('old'))).exitCode).toBe(0);
-  const bad = await tiup('br:v7.5.2', 'restore', 'full', '--pd', '127.0.12.4:2379', '--storage', storage('old'));
+  // CheckSysTableCompatibility: mysql.db's collation changed for clusters bootstrapped at v7.5 (pkg/session/bootstrap.go @ v7.5.0)
+  const bad = await tiup('br:v7.5.2', 'restore', 'full', '--pd', '127.0.12.4:2379', '--storage', storage('old'), '--with-sys-table=true');
   expect(bad.exitCode).toBe(1);
-  expect(bad.stderr).toMatch(/restore-compatibility rule: a backup from a cluster earlier than v7\.5\.0/);
+  expect(bad.stderr).toContain('incompatible column, table: db, col in cluster: DB char(64) utf8mb4_general_ci, col in backup: DB char(64) utf8_bin: [BR:Restore:ErrRestoreIncompatibleSys]');
+  const dataOnly = await tiup('br:v7.5.2', 'restore', 'full', '--pd', '127.0.12.4:2379', '--storage', storage('old'), '--with-sys-table=false');
+  expect(dataOnly.exitCode).toBe(0);
+  expect((await client.checksum('new75')).totalKvs).toBe(10);
 
   await client.createCluster(
     seed('s76', 'v7.6.0', '127.0.12.5', { users: [{ user: 'app', password: 'app-pw', privileges: ['SELECT'] }], tables: [{ db: 'a', table: 'y', rows: 1, sizeBytes: 100 }] }),

@@ -196,3 +196,92 @@ describe('TiDB TSO by version', () => {
     }
   });
 });
+
+describe('BR by version (pingcap/tidb br/)', () => {
+  const GiB = 1024 ** 3;
+  const storage = (n: string) => `local://${path.join(work, 'backups', n)}`;
+  async function cluster(version: string, tables: SeedClusterRequest['tables'] = []) {
+    net++;
+    const host = `127.0.${60 + net}.1`;
+    const name = `br${net}`;
+    await client.createCluster({
+      name,
+      version,
+      rootPassword: 'pw',
+      instances: [
+        { role: 'pd', host, port: 2379 },
+        { role: 'tikv', host, port: 20160 },
+        { role: 'tidb', host, port: 4000 },
+      ],
+      tables,
+    });
+    return { name, pd: `${host}:2379` };
+  }
+
+  test.each([
+    ['v5.3.4', 'backup lock file exists in {uri}/backup.lock, there may be some backup files in the path already, please specify a correct backup directory!'],
+    ['v6.1.7', 'backup lock file and sst file exist in {uri}/backup.lock, there are some backup files in the path already, please specify a correct backup directory!'],
+  ])('%s: no backup checkpoint before v6.5 (br/pkg/checkpoint @ v6.5.0): an interrupted backup cannot be re-run on its storage', async (version, text) => {
+    const src = await cluster(version, [{ db: 'd', table: 't', rows: 100, sizeBytes: 40 * GiB }]);
+    await client.addFault({ op: 'br.backup', cluster: src.name, mode: 'die', atPercent: 30 });
+    const uri = storage(`lock-${version}`);
+    expect((await tiup(`br:${version}`, 'backup', 'full', '--pd', src.pd, '--storage', uri)).exitCode).toBe(137);
+    const again = await tiup(`br:${version}`, 'backup', 'full', '--pd', src.pd, '--storage', uri);
+    expect(again.exitCode).toBe(1);
+    expect(again.stderr).toContain(`${text.replace('{uri}', uri)}: [BR:Common:ErrInvalidArgument]invalid argument`);
+    expect(again.stdout).not.toContain('resume checkpoint');
+    // a fresh storage path works
+    expect((await tiup(`br:${version}`, 'backup', 'full', '--pd', src.pd, '--storage', `${uri}-2`)).exitCode).toBe(0);
+  });
+
+  test('v6.1: no restore checkpoint and no fresh-cluster check (< v6.2): a re-run ingests everything again, idempotently; other data in a backed-up table fails the checksum', async () => {
+    const src = await cluster('v6.1.7', [
+      { db: 'd', table: 'a', rows: 100, sizeBytes: 20 * GiB },
+      { db: 'd', table: 'b', rows: 50, sizeBytes: 20 * GiB },
+    ]);
+    const uri = storage('restore-v61');
+    expect((await tiup('br:v6.1.7', 'backup', 'full', '--pd', src.pd, '--storage', uri)).exitCode).toBe(0);
+    const dst = await cluster('v6.1.7');
+    await client.addFault({ op: 'br.restore', cluster: dst.name, mode: 'die', atPercent: 70 });
+    expect((await tiup('br:v6.1.7', 'restore', 'full', '--pd', dst.pd, '--storage', uri)).exitCode).toBe(137);
+    const again = await tiup('br:v6.1.7', 'restore', 'full', '--pd', dst.pd, '--storage', uri);
+    expect(again.exitCode).toBe(0);
+    expect(again.stdout).not.toContain('resume checkpoint');
+    expect((await client.checksum(dst.name)).checksum).toBe((await client.checksum(src.name)).checksum);
+
+    const dirty = await cluster('v6.1.7', [{ db: 'd', table: 'a', rows: 1, sizeBytes: 10 }]);
+    const mismatch = await tiup('br:v6.1.7', 'restore', 'full', '--pd', dirty.pd, '--storage', uri);
+    expect(mismatch.exitCode).toBe(1);
+    expect(mismatch.stderr).toContain('failed to validate checksum: [BR:Restore:ErrRestoreChecksumMismatch]restore checksum mismatch');
+  });
+
+  test('v7.1: a restore resumes from its checkpoint (br/pkg/checkpoint/restore.go @ v7.1.0); the fresh check applies only with system tables before v7.3', async () => {
+    const src = await cluster('v7.1.5', [{ db: 'd', table: 'a', rows: 100, sizeBytes: 40 * GiB }]);
+    const uri = storage('restore-v71');
+    expect((await tiup('br:v7.1.5', 'backup', 'full', '--pd', src.pd, '--storage', uri)).exitCode).toBe(0);
+    const dst = await cluster('v7.1.5');
+    await client.addFault({ op: 'br.restore', cluster: dst.name, mode: 'die', atPercent: 50 });
+    expect((await tiup('br:v7.1.5', 'restore', 'full', '--pd', dst.pd, '--storage', uri)).exitCode).toBe(137);
+    const again = await tiup('br:v7.1.5', 'restore', 'full', '--pd', dst.pd, '--storage', uri);
+    expect(again.exitCode).toBe(0);
+    expect(again.stdout).toContain('resume checkpoint restore');
+    // a second full restore of the same backup: no fresh check without system tables in v7.1
+    expect((await tiup('br:v7.1.5', 'restore', 'full', '--pd', dst.pd, '--storage', uri)).exitCode).toBe(0);
+    const withSys = await tiup('br:v7.1.5', 'restore', 'full', '--pd', dst.pd, '--storage', uri, '--with-sys-table=true');
+    expect(withSys.exitCode).toBe(1);
+    expect(withSys.stderr).toContain('[BR:Restore:ErrRestoreNotFreshCluster]cluster is not fresh');
+  });
+
+  test('a backup more than one major newer is refused (CheckVersionForBackup, v6.0+ #33203); one minor newer is not', async () => {
+    const v81 = await cluster('v8.1.1', [{ db: 'd', table: 'a', rows: 1, sizeBytes: 100 }]);
+    expect((await tiup('br:v8.1.1', 'backup', 'full', '--pd', v81.pd, '--storage', storage('v81'))).exitCode).toBe(0);
+    const v65 = await cluster('v6.5.9');
+    const refused = await tiup('br:v6.5.9', 'restore', 'full', '--pd', v65.pd, '--storage', storage('v81'));
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toContain('backup with cluster version v8.1.1 cannot be restored at cluster of version v6.5.9: major version mismatches');
+    const v75 = await cluster('v7.5.1', [{ db: 'd', table: 'a', rows: 1, sizeBytes: 100 }]);
+    expect((await tiup('br:v7.5.1', 'backup', 'full', '--pd', v75.pd, '--storage', storage('v75'))).exitCode).toBe(0);
+    const v71 = await cluster('v7.1.5');
+    expect((await tiup('br:v7.1.5', 'restore', 'full', '--pd', v71.pd, '--storage', storage('v75'))).exitCode).toBe(0);
+  });
+});
