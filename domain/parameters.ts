@@ -52,8 +52,17 @@ export const DEFAULT_GROUP_VALUES: { component: ParamComponent; name: string; de
   { component: 'cdc', name: 'per-table-memory-quota', defaultValue: '10485760' },
 ];
 
-/** Minor versions that ship a default parameter group. */
-export const DEFAULT_GROUP_VERSIONS = ['v6.5', 'v7.1', 'v7.5', 'v8.1', 'v8.5'];
+/**
+ * Minor versions that ship a default parameter group: every TiDB minor release from v5.0 to v8.5
+ * (TiEM shipped v5.0–v6.1, pingcap/tiunimanager scripts/parameters*.sql; its clients leave
+ * parameterGroupID empty, so a version without a default cannot be cloned into).
+ */
+export const DEFAULT_GROUP_VERSIONS = [
+  ...['v5.0', 'v5.1', 'v5.2', 'v5.3', 'v5.4'],
+  ...['v6.0', 'v6.1', 'v6.2', 'v6.3', 'v6.4', 'v6.5', 'v6.6'],
+  ...['v7.0', 'v7.1', 'v7.2', 'v7.3', 'v7.4', 'v7.5', 'v7.6'],
+  ...['v8.0', 'v8.1', 'v8.2', 'v8.3', 'v8.4', 'v8.5'],
+];
 
 export function findParameter(component: string, name: string): ParameterDefinition | undefined {
   return PARAMETER_CATALOG.find((p) => p.component === component && p.name === name);

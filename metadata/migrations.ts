@@ -289,26 +289,40 @@ export function defaultParameterGroupId(minorVersion: string): string {
   return `default-${minorVersion}`;
 }
 
+/** The groups migration 002 created (frozen: a migration never changes once shipped). */
+const M002_GROUP_VERSIONS = ['v6.5', 'v7.1', 'v7.5', 'v8.1', 'v8.5'];
+
+async function insertDefaultGroups(db: AnyDb, versions: string[]): Promise<void> {
+  const now = new Date().toISOString();
+  for (const version of versions) {
+    const id = defaultParameterGroupId(version);
+    await db
+      .insertInto('parameter_groups')
+      .values({ id, name: `default-${version}`, cluster_version: version, is_default: 1, created_at: now })
+      .execute();
+    await db
+      .insertInto('parameter_group_params')
+      .values(DEFAULT_GROUP_VALUES.map((p) => ({ group_id: id, component: p.component, name: p.name, default_value: p.defaultValue })))
+      .execute();
+  }
+}
+
+async function deleteDefaultGroups(db: AnyDb, versions: string[]): Promise<void> {
+  const ids = versions.map(defaultParameterGroupId);
+  await db.deleteFrom('parameter_group_params').where('group_id', 'in', ids).execute();
+  await db.deleteFrom('parameter_groups').where('id', 'in', ids).execute();
+}
+
 const m002DefaultParameterGroups: Migration = {
-  async up(db: AnyDb) {
-    const now = new Date().toISOString();
-    for (const version of DEFAULT_GROUP_VERSIONS) {
-      const id = defaultParameterGroupId(version);
-      await db
-        .insertInto('parameter_groups')
-        .values({ id, name: `default-${version}`, cluster_version: version, is_default: 1, created_at: now })
-        .execute();
-      await db
-        .insertInto('parameter_group_params')
-        .values(DEFAULT_GROUP_VALUES.map((p) => ({ group_id: id, component: p.component, name: p.name, default_value: p.defaultValue })))
-        .execute();
-    }
-  },
-  async down(db: AnyDb) {
-    const ids = DEFAULT_GROUP_VERSIONS.map(defaultParameterGroupId);
-    await db.deleteFrom('parameter_group_params').where('group_id', 'in', ids).execute();
-    await db.deleteFrom('parameter_groups').where('id', 'in', ids).execute();
-  },
+  up: (db: AnyDb) => insertDefaultGroups(db, M002_GROUP_VERSIONS),
+  down: (db: AnyDb) => deleteDefaultGroups(db, M002_GROUP_VERSIONS),
+};
+
+/** A default group for every other minor from v5.0 to v8.5. */
+const M005_GROUP_VERSIONS = DEFAULT_GROUP_VERSIONS.filter((v) => !M002_GROUP_VERSIONS.includes(v));
+const m005DefaultGroupsForEveryMinor: Migration = {
+  up: (db: AnyDb) => insertDefaultGroups(db, M005_GROUP_VERSIONS),
+  down: (db: AnyDb) => deleteDefaultGroups(db, M005_GROUP_VERSIONS),
 };
 
 const m003RestoreRecords: Migration = {
@@ -368,6 +382,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '002_default_parameter_groups': m002DefaultParameterGroups,
   '003_restore_records': m003RestoreRecords,
   '004_gc_holds_and_repairs': m004GcHoldsAndRepairs,
+  '005_default_groups_for_every_minor': m005DefaultGroupsForEveryMinor,
 };
 
 class InCodeMigrationProvider implements MigrationProvider {

@@ -57,7 +57,8 @@ describe('migrations', () => {
     }
     // Patch versions resolve to their minor version's group; unknown minors have none.
     expect((await t.store.findDefaultParameterGroup('v7.5.1'))?.id).toBe('default-v7.5');
-    expect(await t.store.findDefaultParameterGroup('v5.0')).toBeUndefined();
+    expect((await t.store.findDefaultParameterGroup('v5.2.2'))?.id).toBe('default-v5.2');
+    expect(await t.store.findDefaultParameterGroup('v4.0')).toBeUndefined();
   });
 
   test('a wrong secret key is refused at start-up with a clear error', async () => {
