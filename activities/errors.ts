@@ -14,6 +14,7 @@ const TOOL_REFUSALS: { pattern: RegExp; what: string }[] = [
   { pattern: /ErrRestoreIncompatible|incompatible backup/i, what: 'BR refused to restore a backup of an incompatible version' },
   { pattern: /ErrRestoreNotFreshCluster|not fresh|non-fresh|non-empty cluster|cluster is not empty/i, what: 'BR refused to restore into a cluster that is not fresh' },
   { pattern: /name_dup|is duplicated/i, what: 'TiUP refused a duplicate cluster name' },
+  { pattern: /edit-config refused|New topology could not be saved/i, what: 'TiUP refused the topology edit' },
 ];
 
 const MYSQL_CONNECT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'PROTOCOL_CONNECTION_LOST', 'ER_ACCESS_DENIED_ERROR']);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { runTool, type ToolResult } from './process.js';
 import type { LeaseTimings } from './tool-lease.js';
 import { parseTiupJson } from './tiup-output.js';
-import type { RunOptions, TiupClient, TiupClusterListEntry, TiupDisplay } from './types.js';
+import { ToolError, type RunOptions, type TiupClient, type TiupClusterListEntry, type TiupDisplay } from './types.js';
 
 export { parseTiupJson, parseTiupErrorLine, type TiupErrorLine } from './tiup-output.js';
 
@@ -145,7 +145,12 @@ export function createTiupClient(opts: TiupClientOptions): TiupClient {
 
     async editConfig(name, topologyYaml, run) {
       checkName(name);
-      await withTopologyFile(topologyYaml, (file) => cluster('edit-config', [name, '--topology-file', file, '--yes'], run));
+      const r = await withTopologyFile(topologyYaml, (file) => cluster('edit-config', [name, '--topology-file', file, '--yes'], run));
+      // A refused edit exits 0 too, saying why and "Nothing changed." (pkg/cluster/manager/edit_config.go).
+      if (/New topology could not be saved|^Nothing changed\.?$/m.test(r.stdout)) {
+        const why = r.stderrTail.split('\n').filter((l: string) => l.trim() && !/Starting component/.test(l)).pop() ?? 'no reason given';
+        throw new ToolError(`tiup cluster edit-config ${name} did not save the topology: ${why}`, r.exitCode, r.stdoutTail, r.stderrTail, `edit-config refused: ${why}`);
+      }
     },
 
     async reload(name, o = {}) {

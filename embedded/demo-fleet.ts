@@ -140,8 +140,17 @@ export async function seedDemoFleet(
 }
 
 /** A CDCSync/Snapshot/TopologyClone request for the demo source, in TiEM's format. */
-export function demoCloneRequest(over: { clusterName: string; cloneStrategy: 'Snapshot' | 'CDCSync' | 'TopologyClone'; clusterVersion?: string; sourceClusterId?: string; dbPassword?: string }) {
+export function demoCloneRequest(over: {
+  clusterName: string;
+  cloneStrategy: 'Snapshot' | 'CDCSync' | 'TopologyClone';
+  clusterVersion?: string;
+  sourceClusterId?: string;
+  dbPassword?: string;
+  /** TiEM's clients send "" (the default group of the version). */
+  parameterGroupID?: string;
+}) {
   return {
+    ...(over.parameterGroupID !== undefined ? { parameterGroupID: over.parameterGroupID } : {}),
     sourceClusterId: over.sourceClusterId ?? DEMO_SOURCE.id,
     cloneStrategy: over.cloneStrategy,
     clusterName: over.clusterName,

@@ -96,6 +96,25 @@ function confirm(ctx: Ctx, question: string): void {
   throw new ToolExit(1, "operation aborted by user (with answer '')", 'cli.operation_aborted');
 }
 
+/** The first change edit-config refuses, in TiUP's Go field paths; undefined when all changes are editable. */
+function immutableChange(c: ClusterModel, topo: Record<string, unknown>): string | undefined {
+  const g0 = (c.topology.global ?? {}) as Record<string, unknown>;
+  const g1 = (topo.global ?? {}) as Record<string, unknown>;
+  if ((g0.user ?? 'tidb') !== (g1.user ?? 'tidb')) return `GlobalOptions.User changed from '${String(g0.user ?? 'tidb')}' to '${String(g1.user ?? 'tidb')}'`;
+  if (Boolean(g0.enable_tls) !== Boolean(g1.enable_tls)) return `GlobalOptions.TLSEnabled changed from '${Boolean(g0.enable_tls)}' to '${Boolean(g1.enable_tls)}'`;
+  const id = (i: { role: string; host: string; port: number }) => `${i.role}@${i.host}:${i.port}`;
+  const before = new Set(c.instances.map(id));
+  const after = instancesFromTopology(topo);
+  const added = after.find((i) => !before.has(id(i)));
+  if (added) return `added ${GO_SERVERS[added.role] ?? added.role}.${after.indexOf(added)}.Host with value '${added.host}'`;
+  const now = new Set(after.map(id));
+  const removed = c.instances.find((i) => !now.has(id(i)));
+  if (removed) return `removed ${GO_SERVERS[removed.role] ?? removed.role}.${c.instances.indexOf(removed)}.Host with value '${removed.host}'`;
+  return undefined;
+}
+
+const GO_SERVERS: Record<string, string> = { pd: 'PDServers', tikv: 'TiKVServers', tidb: 'TiDBServers', tiflash: 'TiFlashServers', cdc: 'CDCServers', prometheus: 'Monitors', grafana: 'Grafanas', alertmanager: 'Alertmanagers' };
+
 function readFileArg(ctx: Ctx, file: string): string {
   const full = path.resolve(ctx.io.cwd, file);
   try {
@@ -483,17 +502,35 @@ const HANDLERS: Record<string, (ctx: Ctx) => Promise<void>> = {
     ctx.io.out(YAML.stringify(c.topology).replace(/\n$/, ''));
   },
 
+  // pingcap/tiup pkg/cluster/manager/edit_config.go @ v1.16.5 (EditConfig, editTopo): with
+  // --topology-file every refusal prints why and `Nothing changed.`, and exits 0.
   async 'edit-config'(ctx) {
     need(ctx, 1, 'edit-config <cluster-name> [flags]');
     const c = getCluster(ctx);
     await ctx.run.preflight();
     const file = ctx.p.flags.get('topology-file');
     if (!file) throw new ToolExit(1, 'no terminal editor available: pass --topology-file <file>', 'cli.editor');
-    const topo = parseTopology(readFileArg(ctx, file), file);
-    // Instances are immutable through edit-config (scale-in/out changes them).
-    const before = c.instances.map((i) => `${i.role}@${i.host}:${i.port}`).sort().join(',');
-    const after = instancesFromTopology(topo).map((i) => `${i.role}@${i.host}:${i.port}`).sort().join(',');
-    if (before !== after) throw new ToolExit(1, 'immutable field changed: instance list differs; use scale-out/scale-in', 'spec.validate.immutable');
+    const text = readFileArg(ctx, file);
+    // A byte comparison with the stored topology, not a semantic one.
+    if (text === YAML.stringify(c.topology)) {
+      ctx.io.out('The file has nothing changed');
+      return;
+    }
+    const refuse = (why: string) => {
+      ctx.io.out('New topology could not be saved: ');
+      ctx.io.err(why);
+      ctx.io.out('Nothing changed.');
+    };
+    let topo: Record<string, unknown>;
+    try {
+      topo = parseTopology(text, file);
+    } catch (e) {
+      return refuse(`Failed to parse topology file: ${(e as Error).message}`);
+    }
+    // ValidateSpecDiff (pkg/utils/diff.go): hosts, ports, directories, the instance list, global.user
+    // and enable_tls carry no `editable` tag.
+    const immutable = immutableChange(c, topo);
+    if (immutable) return refuse(`immutable field changed: ${immutable}`);
     confirm(ctx, 'Please check change highlight above, do you want to apply the change?');
     c.topology = topo;
     writeTiupMeta(c);

@@ -43,9 +43,14 @@ let n = 0;
 export async function runClone(
   stack: EmbeddedStack,
   strategy: 'Snapshot' | 'CDCSync' | 'TopologyClone',
-  opts: { options?: CloneOptions; whileRunning?: (run: { clusterId: string; workflowId: string }, progress: () => Promise<CloneProgress>) => Promise<void> } = {},
+  opts: {
+    options?: CloneOptions;
+    /** Another source, version or parameter group than the demo's. */
+    request?: { sourceClusterId?: string; clusterVersion?: string; parameterGroupID?: string };
+    whileRunning?: (run: { clusterId: string; workflowId: string }, progress: () => Promise<CloneProgress>) => Promise<void>;
+  } = {},
 ): Promise<CloneRun> {
-  const request = demoCloneRequest({ clusterName: `it-${strategy.toLowerCase()}-${++n}`, cloneStrategy: strategy });
+  const request = demoCloneRequest({ clusterName: `it-${strategy.toLowerCase()}-${++n}`, cloneStrategy: strategy, ...opts.request });
   const started = await startClone(stack.client, request, { options: opts.options });
   const during = opts.whileRunning?.({ clusterId: started.clusterId, workflowId: started.workflowId }, () => started.handle.query('progress'));
   let result: CloneResult | undefined;

@@ -6,6 +6,7 @@ import { execa } from 'execa';
 import mysql from 'mysql2/promise';
 import { startSimulator, type StartedSimulator } from '../../simulator/launch.js';
 import { SimulatorClient } from '../../simulator/client.js';
+import { createTiupClient } from '../../adapters/tiup.js';
 
 const HOST = '127.0.11.1';
 let sim: StartedSimulator;
@@ -148,6 +149,26 @@ test('deploy, duplicate refused, display, start, SQL, reload, push, destroy', as
   expect((await tiup('cluster', 'show-config', 'c1')).stdout).toContain('6GiB');
   expect((await tiup('cluster', 'reload', 'c1', '-R', 'tikv', '--yes')).exitCode).toBe(0);
   expect((await client.cluster('c1')).config.tikv['storage.block-cache.capacity']).toBe('6GiB');
+
+  // A refused edit exits 0 with "Nothing changed." (pingcap/tiup pkg/cluster/manager/edit_config.go
+  // editTopo); the same bytes are "nothing changed"; the adapter takes neither for a saved change.
+  const stored = (await tiup('cluster', 'show-config', 'c1')).stdout;
+  fs.writeFileSync(path.join(work, 'topo3.yaml'), stored.replace('6GiB', '8GiB').replace(/user: tidb/, 'user: admin'));
+  const refused = await tiup('cluster', 'edit-config', 'c1', '--topology-file', 'topo3.yaml', '--yes');
+  expect(refused.exitCode).toBe(0);
+  expect(refused.stdout).toMatch(/New topology could not be saved: \nNothing changed\.$/);
+  expect(refused.stderr).toContain("immutable field changed: GlobalOptions.User changed from 'tidb' to 'admin'");
+  expect((await tiup('cluster', 'show-config', 'c1')).stdout).toContain('6GiB');
+  fs.writeFileSync(path.join(work, 'topo4.yaml'), `${stored}\n`);
+  expect((await tiup('cluster', 'edit-config', 'c1', '--topology-file', 'topo4.yaml', '--yes')).stdout).toBe('The file has nothing changed');
+  const adapter = createTiupClient({ tiupBin: sim.tiupBin, tiupHome, sshUser: 'tidb', sshKeyPath: '/k', env: sim.env, tmpDir: work });
+  await expect(adapter.editConfig('c1', stored.replace('6GiB', '8GiB').replace(/user: tidb/, 'user: admin'))).rejects.toMatchObject({
+    name: 'ToolError',
+    toolError: "edit-config refused: immutable field changed: GlobalOptions.User changed from 'tidb' to 'admin'",
+  });
+  await adapter.editConfig('c1', `${stored}\n`);
+  await adapter.editConfig('c1', stored.replace('6GiB', '7GiB'));
+  expect((await tiup('cluster', 'show-config', 'c1')).stdout).toContain('7GiB');
 
   fs.writeFileSync(path.join(work, 'log.toml'), 'level = "warn"\n');
   expect((await tiup('cluster', 'push', 'c1', 'log.toml', '/tidb-deploy/log.toml')).exitCode).toBe(0);

@@ -1,0 +1,129 @@
+// A mixed fleet: a CDCSync and a Snapshot clone of a source of every LTS line, against the
+// simulator playing each version's TiUP, BR, TiCDC and TiDB (simulator/versions.ts); the
+// cross-version rehearsal clone v7.1 → v8.1; TiEM's own request for a v5.2.2 source.
+import type { EmbeddedStack } from '../../embedded/stack.js';
+import { DEMO_SOURCE, seedSourceCluster, type SourceClusterSpec } from '../../embedded/demo-fleet.js';
+import { canLogin, eventually, node, runClone, startTestStack, type CloneRun } from './helpers.js';
+
+let stack: EmbeddedStack;
+
+const LTS_VERSIONS = ['v5.4.3', 'v6.1.7', 'v6.5.0', 'v6.5.9', 'v7.1.5', 'v7.5.1', 'v8.1.1', 'v8.5.0'];
+
+const MiB = 1024 ** 2;
+function sourceOf(version: string, n: number): SourceClusterSpec {
+  return {
+    ...DEMO_SOURCE,
+    id: `tidbFleet${version.replace(/\D/g, '')}`.padEnd(21, '0'),
+    name: `fleet-${version.replace(/\./g, '-')}`,
+    version,
+    net: `127.0.${23 + n}`,
+    tables: [
+      { db: 'shop', table: 'orders', rows: 200_000, sizeBytes: 256 * MiB },
+      { db: 'shop', table: 'customers', rows: 20_000, sizeBytes: 64 * MiB },
+    ],
+    writesPerSec: 5,
+  };
+}
+const SOURCES = [...LTS_VERSIONS, 'v5.2.2'].map(sourceOf);
+const source = (version: string) => SOURCES.find((s) => s.version === version)!;
+
+beforeAll(async () => {
+  stack = await startTestStack(21);
+  for (const s of SOURCES) await seedSourceCluster(stack.sim, stack.store, s);
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+/** Runs `fn` over `items`, `limit` at a time. */
+async function inBatches<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  for (let i = 0; i < items.length; i += limit) await Promise.all(items.slice(i, i + limit).map(fn));
+}
+
+async function expectCloneOf(run: CloneRun, src: SourceClusterSpec, strategy: 'Snapshot' | 'CDCSync', targetVersion = src.version) {
+  expect(run.error?.cause?.message ?? run.error).toBeUndefined();
+  expect(run.progress.status).toBe('Finished');
+  const target = await stack.sim.cluster(run.clusterId);
+  expect(target.version).toBe(targetVersion);
+  expect(target.status).toBe('Up');
+  // the data at the backup TS, restored
+  const atBackup = await stack.sim.checksum(src.id, run.result!.backupTs);
+  const restored = await stack.sim.checksum(run.clusterId, run.result!.restoredTs);
+  expect(restored.checksum).toBe(atBackup.checksum);
+  expect(restored.totalKvs).toBe(atBackup.totalKvs);
+  // the source as it was
+  const sourceNow = await stack.sim.cluster(src.id);
+  expect(sourceNow.gcLifeTime).toBe('10m0s');
+  expect((await stack.store.getCluster(src.id))!.maintenanceStatus).toBe('');
+  expect(await stack.store.listGcHolds({ sourceClusterId: src.id, active: true })).toEqual([]);
+  // accounts work with the request's password
+  const tidb = target.instances.find((i) => i.role === 'tidb')!;
+  expect(await canLogin(tidb.host, tidb.port, 'root', run.request.dbPassword)).toBe(true);
+  for (const u of await stack.store.listClusterUsers(run.clusterId)) expect(await canLogin(tidb.host, tidb.port, u.name, u.password)).toBe(true);
+  const changefeeds = sourceNow.changefeeds.filter((c) => c.downstream === run.clusterId);
+  if (strategy === 'CDCSync') {
+    expect(changefeeds.map((c) => [c.id, c.state])).toEqual([[run.result!.changefeedId, 'normal']]);
+    expect(changefeeds[0].startTs).toBe(run.result!.backupTs);
+  } else {
+    expect(changefeeds).toEqual([]);
+  }
+}
+
+test('a CDCSync and a Snapshot clone of a source of every LTS line', async () => {
+  const cases = LTS_VERSIONS.flatMap((v) => (['CDCSync', 'Snapshot'] as const).map((strategy) => ({ v, strategy })));
+  await inBatches(cases, 4, async ({ v, strategy }) => {
+    const src = source(v);
+    const run = await runClone(stack, strategy, { request: { sourceClusterId: src.id, clusterVersion: v } });
+    await expectCloneOf(run, src, strategy);
+  });
+}, 900_000);
+
+test('v7.1 → v8.1: the pre-upgrade rehearsal clone restores user data across versions, then sets the accounts', async () => {
+  const src = source('v7.1.5');
+  const run = await runClone(stack, 'Snapshot', { request: { sourceClusterId: src.id, clusterVersion: 'v8.1.1' } });
+  await expectCloneOf(run, src, 'Snapshot', 'v8.1.1');
+  // BR ran without the system tables (they are refused across the v7.5 privilege-table change)
+  const restores = await stack.sim.operations({ op: 'br.restore', cluster: run.clusterId });
+  expect(restores.map((r) => [r.exitCode, r.argv.includes('--with-sys-table=false')])).toEqual([[0, true]]);
+  expect(node(run.progress, 'reconcileAccounts').status).toBe('completed');
+  expect((await stack.store.listClusterUsers(run.clusterId)).map((u) => u.name).sort()).toEqual(['CDC_Data_Sync', 'EM_Backup_Restore', 'EM_Parameter_Management', 'root']);
+}, 300_000);
+
+test("TiEM's own request: a CDCSync clone of a v5.2.2 source with parameterGroupID \"\" takes the version's default group", async () => {
+  const src = source('v5.2.2');
+  const run = await runClone(stack, 'CDCSync', { request: { sourceClusterId: src.id, clusterVersion: 'v5.2.2', parameterGroupID: '' } });
+  await expectCloneOf(run, src, 'CDCSync');
+  expect((await stack.store.getCluster(run.clusterId))!.parameterGroupId).toBe('default-v5.2');
+}, 300_000);
+
+describe('TiCDC v6.2–v6.5.1 (v2 has no GET/DELETE of a changefeed): no changefeed left behind on any ending path', () => {
+  test('the changefeed fails during the catch-up wait: the clone fails and its changefeed is removed (v1 API)', async () => {
+    const src = source('v6.5.0');
+    const run = await runClone(stack, 'CDCSync', {
+      request: { sourceClusterId: src.id, clusterVersion: 'v6.5.0' },
+      options: { cdcLagThresholdMs: 1 },
+      whileRunning: async ({ clusterId }) => {
+        const cf = await eventually(async () => (await stack.sim.cluster(src.id)).changefeeds.find((c) => c.downstream === clusterId), 240_000, 'the changefeed');
+        await stack.sim.setChangefeedState(cf.id, 'failed', 'sink down for good', 'CDC:ErrMySQLConnectionError');
+      },
+    });
+    expect(run.progress.status).toBe('Failed');
+    expect((await stack.sim.cluster(src.id)).changefeeds.filter((c) => c.downstream === run.clusterId)).toEqual([]);
+    expect((await stack.sim.cluster(src.id)).gcLifeTime).toBe('10m0s');
+  }, 300_000);
+
+  test('the clone is cancelled during the catch-up wait: its changefeed is removed', async () => {
+    const src = source('v6.5.0');
+    const run = await runClone(stack, 'CDCSync', {
+      request: { sourceClusterId: src.id, clusterVersion: 'v6.5.0' },
+      options: { cdcLagThresholdMs: 1 },
+      whileRunning: async ({ clusterId, workflowId }) => {
+        await eventually(async () => (await stack.sim.cluster(src.id)).changefeeds.find((c) => c.downstream === clusterId), 240_000, 'the changefeed');
+        await stack.client.workflow.getHandle(workflowId).cancel();
+      },
+    });
+    expect(run.progress.status).toBe('Canceled');
+    expect((await stack.sim.cluster(src.id)).changefeeds.filter((c) => c.downstream === run.clusterId)).toEqual([]);
+  }, 300_000);
+});
