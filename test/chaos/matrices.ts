@@ -452,7 +452,8 @@ function concurrencyCases(): ChaosCase[] {
       strategy: 'TopologyClone',
       async run(c) {
         c.secret(DEMO_PASSWORD);
-        const before = (await c.stack.store.listClusters()).length;
+        // Rows of this case's names only: the reconciler may remove another case's row meanwhile.
+        const ours = async () => (await c.stack.store.listClusters()).filter((x) => x.name.startsWith(`race-${c.targetId}-`)).length;
         const answers = await Promise.all(
           Array.from({ length: 20 }, (_, i) => api(c, 'POST', '/api/v1/clusters/clone', { ...demoCloneRequest({ clusterName: `race-${c.targetId}-${i}`, cloneStrategy: 'TopologyClone', sourceClusterId: c.source.id }) })),
         );
@@ -460,8 +461,8 @@ function concurrencyCases(): ChaosCase[] {
         const conflicts = answers.filter((a) => a.json.code === 20114 && a.status === 409);
         const extra: string[] = [];
         if (accepted.length !== 1 || conflicts.length !== 19) extra.push(`admitted ${accepted.length}, 20114 × ${conflicts.length}: ${answers.map((a) => a.json.code).join(',')}`);
-        const after = (await c.stack.store.listClusters()).length;
-        if (after !== before + accepted.length) extra.push(`${after - before} new cluster rows for ${accepted.length} admitted clone(s)`);
+        const rows = await ours();
+        if (rows !== accepted.length) extra.push(`${rows} new cluster rows for ${accepted.length} admitted clone(s)`);
         // The one admitted clone is this case's clone from here on.
         const winner = accepted[0]?.json.data;
         if (winner) await c.stack.client.workflow.getHandle(winner.workFlowId).result().catch(() => undefined);
