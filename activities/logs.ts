@@ -2,7 +2,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import type { CloneActivities } from './types.js';
 import type { ActivityDeps } from './deps.js';
 import { requireCluster } from './cluster-access.js';
@@ -11,7 +11,7 @@ import { tiupNameOf } from './deploy.js';
 
 type LogActivities = Pick<CloneActivities, 'collectLogConfig'>;
 
-/** Roles whose logs filebeat collects, and the file each writes under `<deploy_dir>/log/`. */
+/** Roles whose logs filebeat collects, and the file each writes in its log directory. */
 const LOG_FILES: Record<string, string> = { tidb: 'tidb.log', pd: 'pd.log', tikv: 'tikv.log', tiflash: 'tiflash.log', cdc: 'cdc.log' };
 export const FILEBEAT_INPUT_PATH = 'conf/input_tidb.yml';
 /** Pushes running at once (each is an SSH session of TiUP's). */
@@ -27,6 +27,24 @@ export function renderFilebeatInput(logs: { role: string; path: string }[]): str
   return stringify([{ module: 'tidb', ...filesets }]);
 }
 
+type Obj = Record<string, unknown>;
+const SERVERS: Record<string, string> = { tidb: 'tidb_servers', pd: 'pd_servers', tikv: 'tikv_servers', tiflash: 'tiflash_servers', cdc: 'cdc_servers' };
+
+/**
+ * An instance's log directory as TiUP sets it (pingcap/tiup pkg/cluster/spec/spec.go setCustomDefaults,
+ * parse_topology.go expandRelativePath): its own `log_dir` (relative to its deploy dir), else an
+ * absolute `global.log_dir` + `/<role>-<port>`, else `global.log_dir` (default "log") under the deploy dir.
+ */
+export function instanceLogDir(topology: Obj, role: string, host: string, port: number, deployDir: string): string {
+  const under = (dir: string) => (dir.startsWith('/') ? dir : `${deployDir.replace(/\/+$/, '')}/${dir}`);
+  const servers = (topology[SERVERS[role] ?? ''] ?? []) as Obj[];
+  const own = servers.find((s) => s.host === host && [s.port, s.client_port].includes(port))?.log_dir;
+  if (typeof own === 'string' && own) return under(own);
+  const global = ((topology.global ?? {}) as Obj).log_dir;
+  if (typeof global === 'string' && global.startsWith('/')) return `${global.replace(/\/+$/, '')}/${role}-${port}`;
+  return under(typeof global === 'string' && global ? global : 'log');
+}
+
 export function createLogActivities(deps: ActivityDeps): LogActivities {
   return {
     // Idempotent: renders and pushes the same file again, overwriting it.
@@ -34,6 +52,7 @@ export function createLogActivities(deps: ActivityDeps): LogActivities {
       const cluster = await requireCluster(deps, clusterId);
       const name = tiupNameOf(clusterId);
       const display = await deps.tiup.display(name, { signal: cancellationSignal() });
+      const topology = (parse(await deps.tiup.showConfig(name, { signal: cancellationSignal() })) ?? {}) as Obj;
       const byHost = new Map<string, { role: string; path: string }[]>();
       for (const inst of display.instances) {
         const file = LOG_FILES[inst.role];
@@ -43,7 +62,7 @@ export function createLogActivities(deps: ActivityDeps): LogActivities {
         const deployDir = inst.deploy_dir || (ours ? `${ours.diskPath.replace(/\/+$/, '')}/${clusterId}/${inst.role}-deploy` : '');
         if (!deployDir) continue;
         const logs = byHost.get(inst.host) ?? [];
-        logs.push({ role: inst.role, path: `${deployDir.replace(/\/+$/, '')}/log/${file}` });
+        logs.push({ role: inst.role, path: `${instanceLogDir(topology, inst.role, inst.host, inst.Port, deployDir)}/${file}` });
         byHost.set(inst.host, logs);
       }
       const dir = await mkdtemp(join(tmpdir(), 'tiem-filebeat-'));

@@ -121,6 +121,7 @@ export const CloneProgress = Type.Object(
     targetClusterId: Type.String(),
     strategy: Type.Enum([...CLONE_STRATEGIES]),
     status: Type.Enum(['Running', 'Finished', 'Failed', 'Canceled']),
+    stopped: Type.Optional(Type.Object({ since: Type.String(), by: Type.Optional(Type.String()) }, { description: 'TiEM stop: waiting at the next step boundary' })),
     nodes: Type.Array(
       Type.Object({
         name: Type.String(),
@@ -141,35 +142,42 @@ export const CloneProgress = Type.Object(
 const WorkflowNodeInfo = Type.Object({
   id: Type.String({ description: '<workFlowId>/<node name>' }),
   name: Type.String(),
+  parameters: Type.String({ description: "TiEM's node parameters: always \"\" (the input is in Temporal history)" }),
   status: Type.Enum(['Initializing', 'Processing', 'Finished', 'Error', 'Skipped', 'Compensated']),
   result: Type.String({ description: 'result lines joined with "\\n"' }),
-  startTime: Type.Optional(Type.String()),
-  endTime: Type.Optional(Type.String()),
+  startTime: Type.String({ description: '0001-01-01T00:00:00Z when not started' }),
+  endTime: Type.String({ description: '0001-01-01T00:00:00Z when not ended' }),
   progress: Type.Optional(
     Type.Object({ step: Type.String(), percent: Type.Number(), bytes: Type.Optional(Type.Number()), totalBytes: Type.Optional(Type.Number()) }),
   ),
 });
 
-const FlowStatus = Type.Enum(['Processing', 'Finished', 'Error', 'Canceled']);
+const TIEM_FLOW_STATUSES = ['Initializing', 'Processing', 'Canceling', 'Finished', 'Error', 'Canceled', 'Stopped'] as const;
+
+export const WorkflowInfo = Type.Object(
+  {
+    id: Type.String({ description: 'the workflow id' }),
+    name: Type.Enum(['CloneCluster', 'DeleteCluster', 'TakeoverCluster']),
+    bizId: Type.String({ description: 'the cluster the flow works on' }),
+    bizType: Type.Literal('cluster'),
+    status: Type.Enum([...TIEM_FLOW_STATUSES]),
+    createTime: Type.String(),
+    updateTime: Type.String(),
+    deleteTime: Type.String({ description: '0001-01-01T00:00:00Z: flows are never deleted' }),
+    errorCode: Type.Optional(Type.Integer({ description: 'ours: a failed or cancelled flow’s TiEM code' })),
+    errorMessage: Type.Optional(Type.String()),
+  },
+  { $id: 'WorkflowInfo', description: "TiEM's WorkFlowInfo (common/structs) plus the error of an ended flow" },
+);
 
 export const WorkflowDetail = Type.Object(
   {
-    info: Type.Object({
-      workFlowId: Type.String(),
-      flowName: Type.Enum(['CloneCluster', 'DeleteCluster', 'TakeoverCluster']),
-      bizId: Type.String({ description: 'the cluster the flow works on' }),
-      bizType: Type.Literal('cluster'),
-      status: FlowStatus,
-      createTime: Type.String(),
-      updateTime: Type.String(),
-      errorCode: Type.Optional(Type.Integer()),
-      errorMessage: Type.Optional(Type.String()),
-    }),
-    nodeInfo: Type.Array(WorkflowNodeInfo),
+    info: Type.Ref('WorkflowInfo'),
+    nodes: Type.Array(WorkflowNodeInfo),
     nodeNames: Type.Array(Type.String()),
     progress: Type.Optional(Type.Ref('CloneProgress')),
   },
-  { $id: 'WorkflowDetail', description: "TiEM's DetailWorkFlow plus BR progress and the raw progress" },
+  { $id: 'WorkflowDetail', description: "TiEM's QueryWorkFlowDetailResp plus BR progress and the raw progress" },
 );
 export const WorkflowDetailResponse = envelope(Type.Ref('WorkflowDetail'), 'WorkflowDetailResponse');
 
@@ -201,6 +209,28 @@ export const WorkflowListQuery = Type.Object({
   status: Type.Optional(Type.Enum(['Processing', 'Finished', 'Error', 'Canceled', 'Terminated', 'TimedOut'])),
   pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
 });
+
+export const TiemWorkflowListQuery = Type.Object({
+  bizId: Type.Optional(Type.String({ pattern: SEARCH_VALUE, maxLength: L.MAX_ID_LENGTH })),
+  bizType: Type.Optional(Type.String({ maxLength: 32 })),
+  flowName: Type.Optional(Type.String({ pattern: SEARCH_VALUE, maxLength: 64, description: 'substring of the flow name' })),
+  status: Type.Optional(Type.Enum([...TIEM_FLOW_STATUSES])),
+  page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, default: 1 })),
+  pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 20 })),
+});
+
+export const TiemWorkflowListResponse = Type.Object(
+  {
+    code: Type.Literal(0),
+    message: Type.String(),
+    data: Type.Object({ workFlows: Type.Array(Type.Ref('WorkflowInfo')) }),
+    page: Type.Object({ page: Type.Integer(), pageSize: Type.Integer(), total: Type.Integer() }),
+  },
+  { $id: 'TiemWorkflowListResponse', description: "TiEM's QueryWorkFlowsResp with its page object, newest first" },
+);
+
+export const WorkflowStopStartBody = Type.Object({ workFlowId: Type.String({ minLength: 1, maxLength: 255 }) }, { additionalProperties: false });
+export const EmptyResponse = envelope(Type.Object({}), 'EmptyResponse');
 
 export const WorkflowCancelResponse = envelope(Type.Object({ workFlowId: Type.String() }), 'WorkflowCancelResponse');
 
@@ -376,7 +406,7 @@ export const RepairListResponse = envelope(Type.Object({ repairs: Type.Array(Typ
  * Response schemas referenced by `$ref` (fastify.addSchema): named components of the OpenAPI
  * document. Request schemas stay inline, since the TypeBox validator compiles each one alone.
  */
-export const SHARED_SCHEMAS: TSchema[] = [ErrorEnvelope, CloneResponseData, CloneProgress, WorkflowDetail, WorkflowSummary, ClusterInfo, ClusterDetail, HostInfo, Orphan, RepairRecord, ReconcileReport];
+export const SHARED_SCHEMAS: TSchema[] = [ErrorEnvelope, CloneResponseData, CloneProgress, WorkflowInfo, WorkflowDetail, WorkflowSummary, ClusterInfo, ClusterDetail, HostInfo, Orphan, RepairRecord, ReconcileReport];
 
 // --- the schemas and api/types.ts describe the same wire shapes ---------------------------------
 
@@ -390,6 +420,8 @@ export type _WireChecks = [
   Mutual<Static<typeof ClusterInfo>, Wire.ClusterInfo>,
   Mutual<Static<typeof ClusterDetail>, Wire.ClusterDetail>,
   Mutual<Static<typeof CloneProgress>, NonNullable<Wire.WorkflowDetail['progress']>>,
+  Mutual<Static<typeof WorkflowInfo>, Wire.WorkflowInfo>,
+  Mutual<Static<typeof WorkflowStopStartBody>, Wire.WorkflowStopStartBody>,
   Mutual<Static<typeof HostInfo>, Wire.HostInfo>,
   Mutual<Static<typeof HostBody>, Wire.HostBody>,
   Narrows<Static<typeof TakeoverRequestBody>, Wire.TakeoverRequestBody>,

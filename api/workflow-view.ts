@@ -1,7 +1,7 @@
 // Temporal's view of a flow (describe, the `progress` query, visibility) → TiEM's DetailWorkFlow
 // and our list rows. Pure functions; the routes fetch, these map.
 import type { CloneProgress, NodeStatus } from '../domain/types.js';
-import type { WorkflowDetail, WorkflowNodeInfo, WorkflowSummary } from '../client/api-types.js';
+import { ZERO_TIME, type WorkflowDetail, type WorkflowInfo, type WorkflowNodeInfo, type WorkflowStatus, type WorkflowSummary } from '../client/api-types.js';
 
 /** Temporal's WorkflowExecutionStatusName. */
 export type ExecutionStatusName =
@@ -20,10 +20,10 @@ export const FLOW_NAMES = {
   cloneCluster: 'CloneCluster',
   deleteCluster: 'DeleteCluster',
   takeoverCluster: 'TakeoverCluster',
-} as const satisfies Record<string, WorkflowDetail['info']['flowName']>;
+} as const satisfies Record<string, WorkflowInfo['name']>;
 
-export function flowNameOf(workflowType: string): WorkflowDetail['info']['flowName'] | undefined {
-  return (FLOW_NAMES as Record<string, WorkflowDetail['info']['flowName']>)[workflowType];
+export function flowNameOf(workflowType: string): WorkflowInfo['name'] | undefined {
+  return (FLOW_NAMES as Record<string, WorkflowInfo['name']>)[workflowType];
 }
 
 const NODE_STATUS: Record<NodeStatus, WorkflowNodeInfo['status']> = {
@@ -37,11 +37,11 @@ const NODE_STATUS: Record<NodeStatus, WorkflowNodeInfo['status']> = {
   compensated: 'Compensated',
 };
 
-export function detailStatusOf(status: ExecutionStatusName): WorkflowDetail['info']['status'] {
+export function detailStatusOf(status: ExecutionStatusName, stopped = false): WorkflowStatus {
   switch (status) {
     case 'RUNNING':
     case 'CONTINUED_AS_NEW':
-      return 'Processing';
+      return stopped ? 'Stopped' : 'Processing';
     case 'COMPLETED':
       return 'Finished';
     case 'CANCELLED':
@@ -79,9 +79,15 @@ export interface FlowFacts {
 }
 
 export function toNodeInfo(workflowId: string, n: CloneProgress['nodes'][number]): WorkflowNodeInfo {
-  const info: WorkflowNodeInfo = { id: `${workflowId}/${n.name}`, name: n.name, status: NODE_STATUS[n.status], result: n.result.join('\n') };
-  if (n.startTime) info.startTime = n.startTime;
-  if (n.endTime) info.endTime = n.endTime;
+  const info: WorkflowNodeInfo = {
+    id: `${workflowId}/${n.name}`,
+    name: n.name,
+    parameters: '',
+    status: NODE_STATUS[n.status],
+    result: n.result.join('\n'),
+    startTime: n.startTime ?? ZERO_TIME,
+    endTime: n.endTime ?? ZERO_TIME,
+  };
   if (n.br) {
     info.progress = { step: n.br.step, percent: n.br.percent };
     if (n.br.bytes !== undefined) info.progress.bytes = n.br.bytes;
@@ -90,33 +96,65 @@ export function toNodeInfo(workflowId: string, n: CloneProgress['nodes'][number]
   return info;
 }
 
-/** TiEM's DetailWorkFlow for a flow. The flow type must be one of FLOW_NAMES. */
-export function toWorkflowDetail(f: FlowFacts): WorkflowDetail {
-  const flowName = flowNameOf(f.workflowType);
-  if (!flowName) throw new Error(`${f.workflowType} is not a cluster flow`);
+/** TiEM's WorkFlowInfo of a flow. The flow type must be one of FLOW_NAMES. */
+export function toWorkflowInfo(f: FlowFacts): WorkflowInfo {
+  const name = flowNameOf(f.workflowType);
+  if (!name) throw new Error(`${f.workflowType} is not a cluster flow`);
   const nodes = f.progress?.nodes ?? [];
   const times = nodes.flatMap((n) => [n.startTime, n.endTime]).filter((t): t is string => !!t).sort();
   const createTime = f.startTime.toISOString();
-  const detail: WorkflowDetail = {
-    info: {
-      workFlowId: f.workflowId,
-      flowName,
-      bizId: f.progress?.targetClusterId ?? f.clusterId ?? '',
-      bizType: 'cluster',
-      status: detailStatusOf(f.status),
-      createTime,
-      updateTime: f.closeTime?.toISOString() ?? times.at(-1) ?? createTime,
-    },
-    nodeInfo: nodes.map((n) => toNodeInfo(f.workflowId, n)),
-    nodeNames: nodes.map((n) => n.name),
+  const info: WorkflowInfo = {
+    id: f.workflowId,
+    name,
+    bizId: f.progress?.targetClusterId ?? f.clusterId ?? '',
+    bizType: 'cluster',
+    status: detailStatusOf(f.status, f.progress?.stopped !== undefined),
+    createTime,
+    updateTime: f.closeTime?.toISOString() ?? f.progress?.stopped?.since ?? times.at(-1) ?? createTime,
+    deleteTime: ZERO_TIME,
   };
   const error = f.progress?.error ?? f.failure;
-  if (error && detail.info.status !== 'Processing' && detail.info.status !== 'Finished') {
-    detail.info.errorCode = error.code;
-    detail.info.errorMessage = error.message;
+  if (error && (info.status === 'Error' || info.status === 'Canceled')) {
+    info.errorCode = error.code;
+    info.errorMessage = error.message;
   }
+  return info;
+}
+
+/** TiEM's QueryWorkFlowDetailResp for a flow. */
+export function toWorkflowDetail(f: FlowFacts): WorkflowDetail {
+  const nodes = f.progress?.nodes ?? [];
+  const detail: WorkflowDetail = {
+    info: toWorkflowInfo(f),
+    nodes: nodes.map((n) => toNodeInfo(f.workflowId, n)),
+    nodeNames: nodes.map((n) => n.name),
+  };
   if (f.progress) detail.progress = f.progress;
   return detail;
+}
+
+/** TiEM's list filter (QueryWorkFlowsReq) as a visibility query over our flows; Processing and Stopped are both Running there. */
+export function buildTiemListQuery(f: { bizId?: string; flowName?: string; status?: WorkflowStatus }): string {
+  const types = Object.entries(FLOW_NAMES)
+    .filter(([, name]) => !f.flowName || name.toLowerCase().includes(f.flowName.toLowerCase()))
+    .map(([type]) => visibilityLiteral(type));
+  if (!types.length) return `WorkflowType = ${visibilityLiteral('none')}`;
+  const parts = [`WorkflowType IN (${types.join(', ')})`];
+  if (f.bizId) parts.push(`TiemClusterId = ${visibilityLiteral(f.bizId)}`);
+  const byStatus: Record<WorkflowStatus, string[]> = {
+    Initializing: [],
+    Processing: ['Running'],
+    Stopped: ['Running'],
+    Canceling: [],
+    Finished: ['Completed'],
+    Error: ['Failed', 'Terminated', 'TimedOut'],
+    Canceled: ['Canceled'],
+  };
+  if (f.status) {
+    const v = byStatus[f.status];
+    parts.push(v.length ? `ExecutionStatus IN (${v.map(visibilityLiteral).join(', ')})` : `ExecutionStatus = ${visibilityLiteral('none')}`);
+  }
+  return parts.join(' AND ');
 }
 
 /** Visibility row → our list entry. */

@@ -92,6 +92,16 @@ export class ApiClient {
     return listOf<WorkflowSummary>(await this.call('GET', `/api/v1/workflows${qs ? `?${qs}` : ''}`), 'workflows');
   }
 
+  /** TiEM's workflow stop: the flow waits at its next step boundary. */
+  stopWorkflow(workFlowId: string): Promise<Record<string, never>> {
+    return this.call('POST', '/api/v1/workflow/stop', { workFlowId });
+  }
+
+  /** TiEM's workflow start: a stopped flow goes on. */
+  startWorkflow(workFlowId: string): Promise<Record<string, never>> {
+    return this.call('POST', '/api/v1/workflow/start', { workFlowId });
+  }
+
   cancelWorkflow(workFlowId: string): Promise<{ workFlowId: string }> {
     return this.call('POST', `/api/v1/workflow/${encodeURIComponent(workFlowId)}/cancel`, {});
   }

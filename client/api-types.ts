@@ -20,33 +20,68 @@ export interface CloneResponseData {
   clusterId: string;
 }
 
-// GET /api/v1/workflow/{workFlowId} — TiEM's DetailWorkFlow shape plus our progress details
+// GET /api/v1/workflow/{workFlowId} — TiEM's QueryWorkFlowDetailResp (pingcap/tiunimanager
+// message/workflow.go, common/structs WorkFlowInfo / WorkFlowNodeInfo) plus our progress details.
+/** TiEM's zero time, the value of a time that never happened (Go's time.Time{} in RFC 3339). */
+export const ZERO_TIME = '0001-01-01T00:00:00Z';
+
 export interface WorkflowNodeInfo {
   id: string; // `${workFlowId}/${name}`
   name: string;
+  /** TiEM's node parameters; our nodes keep their input in Temporal history, so always "". */
+  parameters: string;
+  /** Skipped and Compensated are ours (TiEM has no such node states). */
   status: 'Initializing' | 'Processing' | 'Finished' | 'Error' | 'Skipped' | 'Compensated';
   result: string; // result lines joined with "\n"
-  startTime?: string;
-  endTime?: string;
-  /** backup/restore: BR step, percent, bytes */
+  startTime: string; // ZERO_TIME when not started
+  endTime: string; // ZERO_TIME when not ended
+  /** ours — backup/restore: BR step, percent, bytes */
   progress?: { step: string; percent: number; bytes?: number; totalBytes?: number };
 }
+
+/** TiEM's workflow statuses (common/constants/workflow.go). */
+export type WorkflowStatus = 'Initializing' | 'Processing' | 'Canceling' | 'Finished' | 'Error' | 'Canceled' | 'Stopped';
+
+export interface WorkflowInfo {
+  id: string; // the workflow id
+  name: 'CloneCluster' | 'DeleteCluster' | 'TakeoverCluster';
+  bizId: string; // the cluster the flow works on
+  bizType: 'cluster';
+  status: WorkflowStatus;
+  createTime: string;
+  updateTime: string;
+  deleteTime: string; // ZERO_TIME: flows are never deleted
+  /** ours — a failed or cancelled flow's TiEM code and message */
+  errorCode?: number;
+  errorMessage?: string;
+}
+
 export interface WorkflowDetail {
-  info: {
-    workFlowId: string;
-    flowName: 'CloneCluster' | 'DeleteCluster' | 'TakeoverCluster';
-    bizId: string; // target cluster id
-    bizType: 'cluster';
-    status: 'Processing' | 'Finished' | 'Error' | 'Canceled';
-    createTime: string;
-    updateTime: string;
-    errorCode?: number;
-    errorMessage?: string;
-  };
-  nodeInfo: WorkflowNodeInfo[];
+  info: WorkflowInfo;
+  nodes: WorkflowNodeInfo[];
   nodeNames: string[];
-  /** The raw progress query result, for clients that want our node states. */
+  /** ours — the raw progress query result, for clients that want our node states. */
   progress?: CloneProgress;
+}
+
+// GET /api/v1/workflow/?bizId=&bizType=&flowName=&status=&page=&pageSize= (TiEM QueryWorkFlowsReq)
+// → {code, message, data: {workFlows}, page: {page, pageSize, total}}, newest first
+export interface WorkflowPage {
+  workFlows: WorkflowInfo[];
+}
+export interface PageInfo {
+  page: number;
+  pageSize: number;
+  total: number;
+}
+export interface PagedEnvelope<T> extends Envelope<T> {
+  page: PageInfo;
+}
+
+// POST /api/v1/workflow/stop | /api/v1/workflow/start, body {workFlowId} (TiEM) → Envelope<{}>.
+// stop pauses the flow at its next step boundary; start resumes it.
+export interface WorkflowStopStartBody {
+  workFlowId: string;
 }
 
 // GET /api/v1/workflows?sourceClusterId=&clusterId=&strategy=&status=&pageSize=  (ours: search attributes)

@@ -1,4 +1,4 @@
-// `tiem clone | watch | status | list | cancel`: starting and following workflows through the API.
+// `tiem clone | watch | status | list | stop | start | cancel`: starting and following workflows through the API.
 import { readFileSync } from 'node:fs';
 import type { CloneRequestBody, WorkflowDetail, WorkflowSummary } from './api-types.js';
 import { TiemError } from '../domain/errors.js';
@@ -94,7 +94,7 @@ export async function statusCommand(ctx: CliContext, argv: string[]): Promise<Ex
   } else {
     const tty = Boolean(process.stdout.isTTY);
     for (const l of renderFrame(toWatchState(detail), { tty, now: Date.now(), columns: process.stdout.columns })) console.log(l);
-    if (detail.info.status === 'Processing') console.log(`${detail.info.workFlowId}: Processing`);
+    if (detail.info.status === 'Processing' || detail.info.status === 'Stopped') console.log(`${detail.info.id}: ${detail.info.status}`);
   }
   return EXIT.ok;
 }
@@ -128,4 +128,16 @@ export async function cancelCommand(ctx: CliContext, argv: string[]): Promise<Ex
   }
   if (!ctx.json) console.log(`cancel requested for ${id}; following the compensation`);
   return follow(ctx, id);
+}
+
+/** `tiem stop|start <workFlowId>`: TiEM's workflow stop (at the next step boundary) and start. */
+export function stopStartCommand(what: 'stop' | 'start') {
+  return async (ctx: CliContext, argv: string[]): Promise<ExitCode> => {
+    const { positionals } = parse(argv, {}, true);
+    const id = requirePositional(positionals, '<workFlowId>');
+    await (what === 'stop' ? ctx.api.stopWorkflow(id) : ctx.api.startWorkflow(id));
+    const msg = what === 'stop' ? `${id} stops before its next step; \`tiem start ${id}\` resumes it` : `${id} goes on`;
+    console.log(ctx.json ? JSON.stringify({ workFlowId: id, stopped: what === 'stop' }) : msg);
+    return EXIT.ok;
+  };
 }

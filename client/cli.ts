@@ -11,7 +11,7 @@
 // 4 cannot reach the API or not authorised. Errors always show the TiEM code: `error [20114]: …`.
 import { clusterCommand, hostsCommand, reconcileCommand } from './cli-clusters.js';
 import { apiFromEnv, DEFAULT_API_URL, EXIT, reportError, type CliContext, type ExitCode } from './cli-common.js';
-import { cancelCommand, cloneCommand, listCommand, statusCommand, watchCommand } from './cli-workflows.js';
+import { cancelCommand, cloneCommand, listCommand, statusCommand, stopStartCommand, watchCommand } from './cli-workflows.js';
 
 export { EXIT } from './cli-common.js';
 
@@ -35,6 +35,11 @@ One snapshot of the workflow's steps.`,
   list: `usage: tiem list [--source <clusterId>] [--target <clusterId>] [--strategy <Snapshot|CDCSync|TopologyClone>]
                  [--state running|finished|failed|canceled] [--json]
 Lists clone workflows (Temporal search attributes).`,
+  stop: `usage: tiem stop <workFlowId> [--json]
+TiEM's workflow stop: the running step goes on, the workflow waits before its next step until
+\`tiem start\`. A stopped workflow can still be cancelled.`,
+  start: `usage: tiem start <workFlowId> [--json]
+Lets a stopped workflow go on from where it stopped.`,
   cancel: `usage: tiem cancel <workFlowId> [--wait] [--json]
 Cancels a running workflow; its compensation puts the source back. --wait follows the compensation
 to the end (exit 3 when cancelled).`,
@@ -64,6 +69,8 @@ commands:
   watch      follow a workflow live
   status     one snapshot of a workflow
   list       list clone workflows (filter by source, target, strategy, state)
+  stop       stop a workflow at its next step (TiEM)
+  start      let a stopped workflow go on
   cancel     cancel a workflow (compensation runs)
   cluster    list | show | takeover | delete
   hosts      import | list the host pool
@@ -78,6 +85,8 @@ const COMMANDS: Record<string, (ctx: CliContext, argv: string[]) => Promise<Exit
   watch: watchCommand,
   status: statusCommand,
   list: listCommand,
+  stop: stopStartCommand('stop'),
+  start: stopStartCommand('start'),
   cancel: cancelCommand,
   cluster: clusterCommand,
   hosts: hostsCommand,

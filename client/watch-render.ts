@@ -2,7 +2,7 @@
 // Two modes: on a terminal the whole node list is redrawn in place (ANSI cursor up + clear line,
 // the running step highlighted); otherwise only changes are appended as plain lines, so logs and
 // CI output stay readable. No I/O here: the CLI owns timing and writing.
-import type { WorkflowDetail, WorkflowNodeInfo } from './api-types.js';
+import { ZERO_TIME, type WorkflowDetail, type WorkflowNodeInfo } from './api-types.js';
 import type { NodeStatus } from '../domain/types.js';
 
 export interface ViewNode {
@@ -34,23 +34,23 @@ const fromWire: Record<WorkflowNodeInfo['status'], NodeStatus> = {
   Compensated: 'compensated',
 };
 
-/** Prefers the raw progress (exact node states, BR speed); falls back to TiEM's nodeInfo. */
+/** Prefers the raw progress (exact node states, BR speed); falls back to TiEM's nodes. */
 export function toWatchState(d: WorkflowDetail): WatchState {
   const p = d.progress;
   const nodes: ViewNode[] = p
     ? p.nodes.map((n) => ({ name: n.name, state: n.status, startTime: n.startTime, endTime: n.endTime, result: n.result, br: n.br, lastError: n.lastError }))
-    : d.nodeInfo.map((n) => ({
+    : d.nodes.map((n) => ({
         name: n.name,
         state: fromWire[n.status] ?? 'pending',
-        startTime: n.startTime,
-        endTime: n.endTime,
+        startTime: n.startTime === ZERO_TIME ? undefined : n.startTime,
+        endTime: n.endTime === ZERO_TIME ? undefined : n.endTime,
         result: n.result ? n.result.split('\n').filter(Boolean) : [],
         br: n.progress,
       }));
   const error = d.info.errorCode ? { code: d.info.errorCode, message: d.info.errorMessage ?? '' } : p?.error;
   return {
-    workFlowId: d.info.workFlowId,
-    flowName: d.info.flowName,
+    workFlowId: d.info.id,
+    flowName: d.info.name,
     clusterId: d.info.bizId,
     status: d.info.status,
     error,
@@ -60,7 +60,7 @@ export function toWatchState(d: WorkflowDetail): WatchState {
 }
 
 export function isEnded(s: Pick<WatchState, 'status'>): boolean {
-  return s.status !== 'Processing';
+  return s.status !== 'Processing' && s.status !== 'Stopped';
 }
 
 // ── formatting ───────────────────────────────────────────────────────────────────────────────

@@ -51,6 +51,7 @@ export class ProgressTracker {
   private status: CloneProgress['status'] = 'Running';
   private error?: CloneProgress['error'];
   private readonly compensationErrors: string[] = [];
+  private stopped?: CloneProgress['stopped'];
 
   constructor(
     private readonly ids: { workflowId: string; sourceClusterId: string; targetClusterId: string; strategy: CloneStrategy },
@@ -134,6 +135,18 @@ export class ProgressTracker {
     this.compensationErrors.push(message);
   }
 
+  stop(by?: string): void {
+    this.stopped ??= { since: this.now(), ...(by ? { by } : {}) };
+  }
+
+  resume(): void {
+    this.stopped = undefined;
+  }
+
+  get isStopped(): boolean {
+    return this.stopped !== undefined;
+  }
+
   finish(status: CloneProgress['status'], error?: CloneProgress['error']): void {
     this.status = status;
     this.error = error;
@@ -147,6 +160,7 @@ export class ProgressTracker {
     return {
       ...this.ids,
       status: this.status,
+      ...(this.stopped && this.status === 'Running' ? { stopped: { ...this.stopped } } : {}),
       nodes: [...this.nodes.values()].map((n) => ({ ...n, result: [...n.result], br: n.br ? { ...n.br } : undefined })),
       compensationErrors: [...this.compensationErrors],
       error: this.error,

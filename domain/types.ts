@@ -165,6 +165,8 @@ export interface CloneProgress {
   targetClusterId: string;
   strategy: CloneStrategy;
   status: 'Running' | 'Finished' | 'Failed' | 'Canceled';
+  /** Stopped (TiEM's workflow stop): the flow waits at its next step boundary until started again. */
+  stopped?: { since: string; by?: string };
   nodes: ProgressNode[];
   /** Cleanup steps that failed (spec §5.3: must be visible). */
   compensationErrors: string[];

@@ -81,10 +81,13 @@ function need(ctx: Ctx, n: number, usage: string): void {
   if (ctx.args.length < n) throw new ToolExit(1, `accepts ${n} arg(s), received ${ctx.args.length}\nUsage: tiup cluster ${usage}`);
 }
 
+/** tiup-cluster knows only the clusters under its own TIUP_HOME (pkg/cluster/manager/list.go, spec.ClusterPath). */
+const inThisHome = (ctx: Ctx, c: ClusterModel) => path.resolve(c.tiupHome) === path.resolve(ctx.io.tiupHome);
+
 function getCluster(ctx: Ctx): ClusterModel {
   const name = ctx.args[0];
   const c = ctx.sim.fleet.get(name);
-  if (!c) throw new ToolExit(1, `Cluster ${name} not found`, 'meta.cluster_not_exist');
+  if (!c || !inThisHome(ctx, c)) throw new ToolExit(1, `Cluster ${name} not found`, 'meta.cluster_not_exist');
   return c;
 }
 
@@ -464,7 +467,7 @@ const HANDLERS: Record<string, (ctx: Ctx) => Promise<void>> = {
 
   async list(ctx) {
     await ctx.run.preflight();
-    const rows = [...ctx.sim.fleet.clusters.values()].map((c) => {
+    const rows = [...ctx.sim.fleet.clusters.values()].filter((c) => inThisHome(ctx, c)).sort((a, b) => a.name.localeCompare(b.name)).map((c) => {
       const dir = clusterDir(c.tiupHome, c.name);
       return { name: c.name, user: c.deployUser, version: c.version, path: dir, private_key: path.join(dir, 'ssh', 'id_rsa') };
     });

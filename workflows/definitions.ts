@@ -21,6 +21,15 @@ export const admissionUpdate = defineUpdate<AdmissionOutcome>('admission');
 /** The same answer for a clone that has already closed (updates need a running workflow). */
 export const admissionOutcomeQuery = defineQuery<AdmissionOutcome | null>('admissionOutcome');
 
+/** TiEM's workflow stop and start: the flow pauses at its next step boundary (the running step goes
+ *  on) and resumes where it stopped. Both answer whether the flow is stopped now. */
+export interface StopRequest {
+  /** Who asked, for the progress record. */
+  by?: string;
+}
+export const stopUpdate = defineUpdate<{ stopped: boolean }, [StopRequest]>('stop');
+export const startUpdate = defineUpdate<{ stopped: boolean }, []>('start');
+
 /** Sent by the BR activities of the backupCluster / restoreCluster children to the clone. */
 export const brProgressSignal = defineSignal<[BrProgressSignal]>('brProgress');
 

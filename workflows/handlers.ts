@@ -2,7 +2,7 @@
 // API waits for, and the step runner that keeps the progress query and search attributes current.
 import { allHandlersFinished, CancellationScope, condition, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ProgressTracker } from '../domain/progress.js';
-import { admissionOutcomeQuery, admissionUpdate, progressQuery, TiemCloneStep, type AdmissionOutcome } from './definitions.js';
+import { admissionOutcomeQuery, admissionUpdate, progressQuery, startUpdate, stopUpdate, TiemCloneStep, type AdmissionOutcome } from './definitions.js';
 import { describe, tiemSummary } from './failures.js';
 
 export interface Admission {
@@ -21,6 +21,14 @@ export function registerHandlers(progress: ProgressTracker, ids: { clusterId: st
     return admission!;
   });
   setHandler(admissionOutcomeQuery, () => admission ?? null);
+  setHandler(stopUpdate, (req) => {
+    progress.stop(req?.by);
+    return { stopped: true };
+  });
+  setHandler(startUpdate, () => {
+    progress.resume();
+    return { stopped: false };
+  });
   return {
     accept() {
       admission ??= { accepted: true, ...ids };
@@ -37,6 +45,9 @@ export type StepRunner<Node extends string> = <T>(name: Node, fn: () => Promise<
 
 export function stepRunner<Node extends string = string>(progress: ProgressTracker): StepRunner<Node> {
   return async function step<T>(name: Node, fn: () => Promise<T>, lines?: (r: T) => string[]): Promise<T> {
+    // A stopped flow waits here, before its next step (a cancel still ends the wait). Only a stopped
+    // flow awaits anything: a running one schedules exactly the commands it always did.
+    if (progress.isStopped) await condition(() => !progress.isStopped);
     progress.start(name);
     upsertSearchAttributes([{ key: TiemCloneStep, value: name }]);
     try {

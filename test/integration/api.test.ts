@@ -101,8 +101,8 @@ async function untilClosed(workFlowId: string, ms = 240_000): Promise<{ final: W
     async () => {
       const r = await detail(workFlowId);
       expect(r.status).toBe(200);
-      for (const n of r.body.data.nodeInfo) if (n.status === 'Processing') seen.add(n.name);
-      return r.body.data.info.status === 'Processing' ? undefined : r.body.data;
+      for (const n of r.body.data.nodes) if (n.status === 'Processing') seen.add(n.name);
+      return ['Processing', 'Stopped'].includes(r.body.data.info.status) ? undefined : r.body.data;
     },
     ms,
     `workflow ${workFlowId} to end`,
@@ -239,16 +239,16 @@ describe('a clone through the API', () => {
     expect(final.info).toMatchObject({ workFlowId, flowName: 'CloneCluster', bizId: clusterId, bizType: 'cluster', status: 'Finished' });
     expect(final.info.errorCode).toBeUndefined();
     expect(Date.parse(final.info.createTime)).toBeLessThanOrEqual(Date.parse(final.info.updateTime));
-    expect(final.nodeNames).toEqual(final.nodeInfo.map((n) => n.name));
+    expect(final.nodeNames).toEqual(final.nodes.map((n) => n.name));
     expect(final.nodeNames).toEqual(expect.arrayContaining(['startMaintenance', 'backupSourceCluster', 'deployCluster', 'restoreCluster', 'syncIncrData', 'end']));
-    for (const n of final.nodeInfo) {
+    for (const n of final.nodes) {
       expect(n.status).toBe('Finished');
       expect(n.id).toBe(`${workFlowId}/${n.name}`);
       expect(Date.parse(n.startTime!)).toBeLessThanOrEqual(Date.parse(n.endTime!));
     }
-    const backup = final.nodeInfo.find((n) => n.name === 'backupSourceCluster')!;
+    const backup = final.nodes.find((n) => n.name === 'backupSourceCluster')!;
     expect(backup.progress).toMatchObject({ percent: 100 });
-    expect(final.nodeInfo.find((n) => n.name === 'deployCluster')!.result).toContain('deploy cluster');
+    expect(final.nodes.find((n) => n.name === 'deployCluster')!.result).toContain('deploy cluster');
     expect(final.progress?.status).toBe('Finished');
 
     const target = await call<ClusterDetail>('GET', `/api/v1/clusters/${clusterId}`);
@@ -322,7 +322,7 @@ describe('a clone through the API', () => {
     expect(cancel.body.data).toEqual({ workFlowId });
     const { final } = await untilClosed(workFlowId, 120_000);
     expect(final.info.status).toBe('Canceled');
-    const status = (name: string) => final.nodeInfo.find((n) => n.name === name)!.status;
+    const status = (name: string) => final.nodes.find((n) => n.name === name)!.status;
     expect([status('startMaintenance'), status('modifySourceClusterGCTime'), status('backupSourceCluster')]).toEqual(['Compensated', 'Compensated', 'Error']);
     expect(final.info.errorCode).toBeDefined();
     expect((await stack.store.getCluster(SOURCE.id))!.maintenanceStatus).toBe('');
@@ -342,6 +342,50 @@ describe('workflow detail', () => {
     }
     const cancel = await call('POST', '/api/v1/workflow/clone-doesNotExist000000000/cancel');
     expect({ status: cancel.status, code: cancel.body.code }).toEqual({ status: 404, code: 40101 });
+  });
+});
+
+describe("TiEM's workflow API (micro-api/controller/task/flowtask/flowtask_api.go)", () => {
+  test('stop pauses a clone at its next step, list and detail say Stopped, start resumes it and it finishes', async () => {
+    const r = await clone(request({ cloneStrategy: 'TopologyClone' }));
+    expect(r.body.code).toBe(0);
+    const { workFlowId, clusterId } = r.body.data;
+    expect(await call('POST', '/api/v1/workflow/stop', { json: { workFlowId } })).toMatchObject({ status: 200, body: { code: 0, data: {} } });
+    const stopped = await eventually(async () => {
+      const d = (await detail(workFlowId)).body.data;
+      return d.info.status === 'Stopped' && !d.nodes.some((n) => n.status === 'Processing') ? d : undefined;
+    }, 60_000, 'the clone to stop at a step boundary');
+    const waitingAt = stopped.nodes.find((n) => n.status === 'Initializing')!.name;
+    await new Promise((res) => setTimeout(res, 2000));
+    const still = (await detail(workFlowId)).body.data;
+    expect(still.info.status).toBe('Stopped');
+    expect(still.nodes.find((n) => n.name === waitingAt)!.status).toBe('Initializing');
+    // TiEM's list: {workFlows} + page, filtered by bizId and status
+    const list = await call<{ workFlows: { id: string; status: string; bizId: string; name: string }[] }>('GET', `/api/v1/workflow/?bizId=${clusterId}&status=Stopped&page=1&pageSize=10`);
+    expect(list.status).toBe(200);
+    expect(list.body.data.workFlows).toEqual([expect.objectContaining({ id: workFlowId, status: 'Stopped', bizId: clusterId, name: 'CloneCluster', deleteTime: '0001-01-01T00:00:00Z' })]);
+    expect((list.body as unknown as { page: unknown }).page).toEqual({ page: 1, pageSize: 10, total: 1 });
+    const processing = await call<{ workFlows: unknown[] }>('GET', `/api/v1/workflow/?bizId=${clusterId}&status=Processing`);
+    expect(processing.body.data.workFlows).toEqual([]);
+
+    expect((await call('POST', '/api/v1/workflow/start', { json: { workFlowId } })).status).toBe(200);
+    const { final } = await untilClosed(workFlowId);
+    expect(final.info.status).toBe('Finished');
+    // the node that waited ran after the start
+    expect(Date.parse(final.nodes.find((n) => n.name === waitingAt)!.startTime)).toBeGreaterThan(Date.parse(still.info.updateTime));
+    // an ended flow can be neither stopped nor started (TiEM 40106 / 40103)
+    expect(await call('POST', '/api/v1/workflow/stop', { json: { workFlowId } })).toMatchObject({ status: 409, body: { code: 40106 } });
+    expect(await call('POST', '/api/v1/workflow/start', { json: { workFlowId } })).toMatchObject({ status: 409, body: { code: 40103 } });
+    const byName = await call<{ workFlows: { id: string }[] }>('GET', `/api/v1/workflow/?bizId=${clusterId}&flowName=Clone`);
+    expect(byName.body.data.workFlows.map((w) => w.id)).toEqual([workFlowId]);
+    // detail in TiEM's field names
+    expect(final.info).toMatchObject({ id: workFlowId, name: 'CloneCluster', bizId: clusterId, bizType: 'cluster' });
+    expect(final.nodes[0]).toEqual(expect.objectContaining({ id: `${workFlowId}/${final.nodeNames[0]}`, parameters: '', result: expect.any(String) }));
+  }, 300_000);
+
+  test('stop/start of an unknown workflow → 40101 / 404; a body without workFlowId → 10001', async () => {
+    expect(await call('POST', '/api/v1/workflow/stop', { json: { workFlowId: 'clone-doesNotExist000000000' } })).toMatchObject({ status: 404, body: { code: 40101 } });
+    expect((await call('POST', '/api/v1/workflow/start', { json: {} })).body.code).toBe(10001);
   });
 });
 
@@ -446,7 +490,7 @@ describe('import: hosts and a TiUP cluster, cloned through the API, then deleted
     expect(del.body.data).toEqual({ workFlowId: `delete-${clusterId}`, clusterId });
     const deleted = await untilClosed(del.body.data.workFlowId, 120_000);
     expect(deleted.final.info).toMatchObject({ flowName: 'DeleteCluster', status: 'Finished', bizId: clusterId });
-    expect(deleted.final.nodeInfo.every((n) => n.status === 'Finished')).toBe(true);
+    expect(deleted.final.nodes.every((n) => n.status === 'Finished')).toBe(true);
     const gone = await call('GET', `/api/v1/clusters/${clusterId}`);
     expect({ status: gone.status, code: gone.body.code }).toEqual({ status: 404, code: 10003 });
     const list = await call<HostListData>('GET', '/api/v1/resources/hosts');

@@ -82,7 +82,7 @@ test('status --json prints one document with the finished node list', async () =
   expect(r.exitCode).toBe(0);
   const detail = JSON.parse(r.stdout) as WorkflowDetail;
   expect(detail.info).toMatchObject({ workFlowId: finishedWorkflow, status: 'Finished', bizId: finishedCluster });
-  expect(detail.nodeInfo.find((n) => n.name === 'restoreCluster')?.status).toBe('Finished');
+  expect(detail.nodes.find((n) => n.name === 'restoreCluster')?.status).toBe('Finished');
   const human = await tiem(['status', finishedWorkflow]);
   expect(human.stdout).toMatch(/✓ restoreCluster\s+done/);
   expect(human.stdout).toContain(`${finishedWorkflow}: Finished`);

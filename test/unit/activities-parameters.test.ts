@@ -2,6 +2,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { parse } from 'yaml';
 import { createActivities } from '../../activities/index.js';
+import { instanceLogDir } from '../../activities/logs.js';
 import type { ModifyParametersInput } from '../../activities/types.js';
 import { addSource, addTarget, makeDeps, mockEnv, type Fakes } from './activities-fakes.js';
 
@@ -219,9 +220,19 @@ describe('end of clone bookkeeping', () => {
         ],
       },
     ];
+    // the topology TiEM renders: global.log_dir relative, so under each deploy dir
+    fakes.tiup.topology = 'global:\n  log_dir: tgt-cluster/tidb-log\ntidb_servers:\n  - host: 127.0.2.11\n    port: 10000\n';
     await mockEnv().run(createActivities(fakes).collectLogConfig, { clusterId: 'tgt-cluster' });
     expect(fakes.tiup.calls).toContain('push tgt-cluster conf/input_tidb.yml -N 127.0.2.11');
-    expect(parse(pushed)).toEqual([{ module: 'tidb', tidb: { enabled: true, 'var.paths': ['/data1/tgt/tidb-deploy/log/tidb.log'] } }]);
+    expect(parse(pushed)).toEqual([{ module: 'tidb', tidb: { enabled: true, 'var.paths': ['/data1/tgt/tidb-deploy/tgt-cluster/tidb-log/tidb.log'] } }]);
+  });
+
+  it("an instance's log directory follows TiUP's rule (spec.go setCustomDefaults)", () => {
+    const topo = { global: {}, tidb_servers: [{ host: 'h', port: 4000, log_dir: '/var/log/tidb' }, { host: 'h', port: 4001 }] };
+    expect(instanceLogDir(topo, 'tidb', 'h', 4000, '/d/tidb-4000')).toBe('/var/log/tidb');
+    expect(instanceLogDir(topo, 'tidb', 'h', 4001, '/d/tidb-4001')).toBe('/d/tidb-4001/log');
+    expect(instanceLogDir({ global: { log_dir: '/logs' } }, 'tikv', 'h', 20160, '/d/tikv-20160')).toBe('/logs/tikv-20160');
+    expect(instanceLogDir({ global: { log_dir: 'c1/tidb-log' } }, 'pd', 'h', 2379, '/d/pd-2379')).toBe('/d/pd-2379/c1/tidb-log');
   });
 
   it('collectLogConfig pushes to several hosts at once', async () => {

@@ -1,5 +1,5 @@
 // Temporal's view of a flow → TiEM's DetailWorkFlow and our list rows; the visibility query.
-import { buildListQuery, detailStatusOf, flowNameOf, toWorkflowDetail, toWorkflowSummary, visibilityLiteral } from '../../api/workflow-view.js';
+import { buildListQuery, buildTiemListQuery, detailStatusOf, flowNameOf, toWorkflowDetail, toWorkflowSummary, visibilityLiteral } from '../../api/workflow-view.js';
 import type { CloneProgress } from '../../domain/types.js';
 
 const progress = (over: Partial<CloneProgress> = {}): CloneProgress => ({
@@ -24,19 +24,22 @@ const start = new Date('2026-01-01T00:00:00.000Z');
 
 test('nodes: TiEM statuses, joined result lines, times, BR progress', () => {
   const d = toWorkflowDetail({ workflowId: 'clone-T1', workflowType: 'cloneCluster', status: 'RUNNING', startTime: start, progress: progress() });
+  // TiEM's WorkFlowInfo (common/structs): id, name, bizId, bizType, status, create/update/deleteTime
   expect(d.info).toEqual({
-    workFlowId: 'clone-T1',
-    flowName: 'CloneCluster',
+    id: 'clone-T1',
+    name: 'CloneCluster',
     bizId: 'T1',
     bizType: 'cluster',
     status: 'Processing',
     createTime: '2026-01-01T00:00:00.000Z',
     updateTime: '2026-01-01T00:00:02.000Z', // the latest node time while running
+    deleteTime: '0001-01-01T00:00:00Z',
   });
-  expect(d.nodeInfo.map((n) => n.status)).toEqual(['Finished', 'Processing', 'Initializing', 'Skipped', 'Compensated', 'Error']);
-  expect(d.nodeInfo[0]).toEqual({ id: 'clone-T1/startMaintenance', name: 'startMaintenance', status: 'Finished', result: 'a\nb', startTime: '2026-01-01T00:00:00.000Z', endTime: '2026-01-01T00:00:01.000Z' });
-  expect(d.nodeInfo[1]!.progress).toEqual({ step: 'Full Backup', percent: 48, bytes: 480, totalBytes: 1000 });
-  expect(d.nodeInfo[2]).not.toHaveProperty('startTime');
+  expect(d.nodes.map((n) => n.status)).toEqual(['Finished', 'Processing', 'Initializing', 'Skipped', 'Compensated', 'Error']);
+  expect(d.nodes[0]).toEqual({ id: 'clone-T1/startMaintenance', name: 'startMaintenance', parameters: '', status: 'Finished', result: 'a\nb', startTime: '2026-01-01T00:00:00.000Z', endTime: '2026-01-01T00:00:01.000Z' });
+  expect(d.nodes[1]!.progress).toEqual({ step: 'Full Backup', percent: 48, bytes: 480, totalBytes: 1000 });
+  // Go's zero time for a node that has not started
+  expect(d.nodes[2]).toMatchObject({ startTime: '0001-01-01T00:00:00Z', endTime: '0001-01-01T00:00:00Z' });
   expect(d.nodeNames).toEqual(['startMaintenance', 'backupSourceCluster', 'deployCluster', 'syncIncrData', 'prepareResource', 'restoreCluster']);
   expect(d.progress).toEqual(progress());
 });
@@ -50,12 +53,12 @@ test('closed flows: status, close time, error only when it did not finish', () =
   // a flow without the progress query (takeover): the failure from the result, bizId from the search attribute
   const takeover = toWorkflowDetail({ workflowId: 'takeover-x', workflowType: 'takeoverCluster', status: 'TERMINATED', startTime: start, clusterId: 'x', failure: { code: 10007, message: 'no login' } });
   expect(takeover).toEqual({
-    info: { workFlowId: 'takeover-x', flowName: 'TakeoverCluster', bizId: 'x', bizType: 'cluster', status: 'Error', createTime: start.toISOString(), updateTime: start.toISOString(), errorCode: 10007, errorMessage: 'no login' },
-    nodeInfo: [],
+    info: { id: 'takeover-x', name: 'TakeoverCluster', bizId: 'x', bizType: 'cluster', status: 'Error', createTime: start.toISOString(), updateTime: start.toISOString(), deleteTime: '0001-01-01T00:00:00Z', errorCode: 10007, errorMessage: 'no login' },
+    nodes: [],
     nodeNames: [],
   });
   const done = toWorkflowDetail({ workflowId: 'delete-x', workflowType: 'deleteCluster', status: 'COMPLETED', startTime: start, closeTime, progress: progress({ status: 'Finished' }) });
-  expect(done.info).toMatchObject({ flowName: 'DeleteCluster', status: 'Finished' });
+  expect(done.info).toMatchObject({ name: 'DeleteCluster', status: 'Finished' });
   expect(done.info).not.toHaveProperty('errorCode');
 });
 
@@ -65,6 +68,18 @@ test('flow names and statuses', () => {
   expect(['RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'TERMINATED', 'TIMED_OUT', 'CONTINUED_AS_NEW'].map((s) => detailStatusOf(s as never))).toEqual([
     'Processing', 'Finished', 'Error', 'Canceled', 'Error', 'Error', 'Processing',
   ]);
+});
+
+test('a stopped running flow is Stopped, since it stopped', () => {
+  const d = toWorkflowDetail({ workflowId: 'clone-T1', workflowType: 'cloneCluster', status: 'RUNNING', startTime: start, progress: progress({ stopped: { since: '2026-01-01T00:00:05.000Z' } }) });
+  expect(d.info).toMatchObject({ status: 'Stopped', updateTime: '2026-01-01T00:00:05.000Z' });
+});
+
+test("TiEM's list filters as a visibility query", () => {
+  expect(buildTiemListQuery({})).toBe("WorkflowType IN ('cloneCluster', 'deleteCluster', 'takeoverCluster')");
+  expect(buildTiemListQuery({ bizId: 'T1', flowName: 'clone', status: 'Error' })).toBe("WorkflowType IN ('cloneCluster') AND TiemClusterId = 'T1' AND ExecutionStatus IN ('Failed', 'Terminated', 'TimedOut')");
+  expect(buildTiemListQuery({ status: 'Stopped' })).toContain("ExecutionStatus IN ('Running')");
+  expect(buildTiemListQuery({ flowName: 'nope' })).toBe("WorkflowType = 'none'");
 });
 
 test('list rows', () => {

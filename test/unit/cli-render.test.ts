@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { WorkflowDetail } from '../../client/api-types.js';
+import { ZERO_TIME, type WorkflowDetail } from '../../client/api-types.js';
 import {
   brLine,
   formatBytes,
@@ -156,11 +156,11 @@ describe('plain updates', () => {
 
 describe('toWatchState', () => {
   const base: WorkflowDetail = {
-    info: { workFlowId: 'delete-X', flowName: 'DeleteCluster', bizId: 'X', bizType: 'cluster', status: 'Error', createTime: at(0), updateTime: at(5), errorCode: 20114, errorMessage: 'locked' },
-    nodeInfo: [
-      { id: 'delete-X/destroyCluster', name: 'destroyCluster', status: 'Error', result: 'line 1\nline 2', startTime: at(0), endTime: at(5) },
-      { id: 'delete-X/restore', name: 'restore', status: 'Processing', result: '', progress: { step: 'Full Restore', percent: 10 } },
-      { id: 'delete-X/end', name: 'end', status: 'Initializing', result: '' },
+    info: { id: 'delete-X', name: 'DeleteCluster', bizId: 'X', bizType: 'cluster', status: 'Error', createTime: at(0), updateTime: at(5), deleteTime: ZERO_TIME, errorCode: 20114, errorMessage: 'locked' },
+    nodes: [
+      { id: 'delete-X/destroyCluster', name: 'destroyCluster', parameters: '', status: 'Error', result: 'line 1\nline 2', startTime: at(0), endTime: at(5) },
+      { id: 'delete-X/restore', name: 'restore', parameters: '', status: 'Processing', result: '', startTime: at(1), endTime: ZERO_TIME, progress: { step: 'Full Restore', percent: 10 } },
+      { id: 'delete-X/end', name: 'end', parameters: '', status: 'Initializing', result: '', startTime: ZERO_TIME, endTime: ZERO_TIME },
     ],
     nodeNames: ['destroyCluster', 'restore', 'end'],
   };

@@ -45,7 +45,8 @@ cdc_servers:
 beforeAll(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'sim-tiup-test-'));
   tiupHome = path.join(work, 'tiup-home');
-  sim = await startSimulator({ speed: 50, stateDir: path.join(work, 'state') });
+  // seeded clusters live under this TIUP_HOME too: tiup-cluster sees only its own home's clusters
+  sim = await startSimulator({ speed: 50, stateDir: path.join(work, 'state'), tiupHome });
   client = new SimulatorClient(sim.url);
   fs.writeFileSync(path.join(work, 'topo.yaml'), topology(HOST, 4000));
 });
@@ -181,6 +182,17 @@ test('deploy, duplicate refused, display, start, SQL, reload, push, destroy', as
   expect(JSON.parse((await tiup('cluster', 'list', '--format', 'json')).stdout).clusters).toEqual([]);
   await expect(mysql.createConnection({ host: HOST, port: 4000, user: 'root', password: 'Secr3t-pw', connectTimeout: 2000 })).rejects.toBeTruthy();
   expect((await tiup('cluster', 'destroy', 'c1', '--yes')).exitCode).toBe(1);
+});
+
+test('tiup-cluster sees only the clusters of its own TIUP_HOME (pkg/cluster/manager/list.go)', async () => {
+  await client.createCluster({ name: 'homed', version: 'v7.5.1', rootPassword: '', instances: [{ role: 'pd', host: '127.0.11.40' }, { role: 'tikv', host: '127.0.11.40' }, { role: 'tidb', host: '127.0.11.40' }] });
+  const other = path.join(work, 'other-home');
+  const elsewhere = (...args: string[]) => execa(sim.tiupBin, args, { env: { ...sim.env, TIUP_HOME: other }, cwd: work, reject: false });
+  expect(JSON.parse((await tiup('cluster', 'list', '--format', 'json')).stdout).clusters.map((c: { name: string }) => c.name)).toContain('homed');
+  expect(JSON.parse((await elsewhere('cluster', 'list', '--format', 'json')).stdout).clusters).toEqual([]);
+  const display = await elsewhere('cluster', 'display', 'homed', '--format', 'json');
+  expect(display.exitCode).toBe(1);
+  expect(display.stderr).toContain('Cluster homed not found');
 });
 
 test('fault injection: fail once, then success; SQL fault', async () => {

@@ -10,7 +10,7 @@ import { startWithAdmission } from '../../client/admission.js';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { CloneClusterInput, CloneClusterRequest, CloneStrategy } from '../../domain/types.js';
 import { temporalCliPath } from '../../embedded/temporal-server.js';
-import { progressQuery, SEARCH_ATTRIBUTES } from '../../workflows/definitions.js';
+import { progressQuery, SEARCH_ATTRIBUTES, startUpdate, stopUpdate } from '../../workflows/definitions.js';
 import { mockActivities, type MockOptions } from './mock-activities.js';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { writeFileSync } from 'node:fs';
@@ -299,6 +299,44 @@ describe('cancellation', () => {
     expect(f.message).toContain('injected failure in startCluster');
     expect(r.cancelled).toContain('backup');
     expect(r.called('updateBackupRecord')).toBe(true); // the backup record is marked Failed
+  });
+});
+
+describe("TiEM's workflow stop and start", () => {
+  test('stop pauses at the next step boundary (the running step goes on), start resumes and the clone finishes', async () => {
+    let stoppedAt = 0;
+    let progressWhileStopped: Awaited<ReturnType<WorkflowHandle['query']>> | undefined;
+    const r = await runClone('TopologyClone', { notifyAt: 'buildConfig', delays: { buildConfig: 800 } }, {}, async (h, started) => {
+      await started;
+      await h.executeUpdate(stopUpdate, { args: [{ by: 'tester' }] });
+      stoppedAt = Date.now();
+      await new Promise((res) => setTimeout(res, 2000));
+      progressWhileStopped = await h.query(progressQuery);
+      expect(await h.executeUpdate(startUpdate)).toEqual({ stopped: false });
+    });
+    expect(r.error).toBeUndefined();
+    expect(r.progress.status).toBe('Finished');
+    expect(r.progress.stopped).toBeUndefined();
+    const p = progressWhileStopped as { stopped?: { by?: string }; nodes: { name: string; status: string }[] };
+    expect(p.stopped).toMatchObject({ by: 'tester' });
+    // the running step finished; the next one waited
+    expect(p.nodes.find((n) => n.name === 'buildConfig')!.status).toBe('done');
+    expect(p.nodes.find((n) => n.name === 'deployCluster')!.status).toBe('pending');
+    const deploy = r.calls.find((c) => c.name === 'deployCluster')!;
+    expect(deploy.start).toBeGreaterThanOrEqual(stoppedAt + 2000);
+  });
+
+  test('a stopped clone can still be cancelled: compensation runs without waiting for a start', async () => {
+    const r = await runClone('Snapshot', { notifyAt: 'buildConfig', delays: { buildConfig: 500 } }, {}, async (h, started) => {
+      await started;
+      await h.executeUpdate(stopUpdate, { args: [{}] });
+      await new Promise((res) => setTimeout(res, 1000));
+      await h.cancel();
+    });
+    expect(failureOf(r.error)).toBeInstanceOf(CancelledFailure);
+    expect(r.progress.status).toBe('Canceled');
+    expect(r.called('deployCluster')).toBe(false);
+    expect(r.calls.at(-1)!.name).toBe('endMaintenance');
   });
 });
 
