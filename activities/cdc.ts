@@ -88,7 +88,7 @@ export function createCdcActivities(deps: ActivityDeps): CdcActivities {
 
   return {
     // Idempotent: the changefeed id is deterministic; an existing changefeed is reused; task and relation are upserts.
-    async syncIncrData({ sourceClusterId, targetClusterId, backupId, changefeedId }) {
+    async syncIncrData({ sourceClusterId, targetClusterId, backupId, changefeedId, ignoreIneligibleTables }) {
       const source = await requireCluster(deps, sourceClusterId);
       const target = await requireCluster(deps, targetClusterId);
       const server = await cdcServerOf(deps, sourceClusterId);
@@ -116,7 +116,7 @@ export function createCdcActivities(deps: ActivityDeps): CdcActivities {
         // The row exists before the changefeed, so a crash in between leaves something to clean up.
         await store.upsertChangefeedTask({ ...task, status: 'Initial' });
         try {
-          info = await cdc.createChangefeed(server, { changefeedId, sinkUri, startTs, filterRules: CHANGEFEED_FILTER_RULES });
+          info = await cdc.createChangefeed(server, { changefeedId, sinkUri, startTs, filterRules: CHANGEFEED_FILTER_RULES, ignoreIneligibleTables });
         } catch (err) {
           // A concurrent attempt created it first: same deterministic id, same configuration.
           if (!(err instanceof TicdcApiError && /AlreadyExist/i.test(err.errorCode))) throw err;

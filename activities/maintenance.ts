@@ -1,6 +1,6 @@
 // Admission (maintenance locks + target row) and the end/failure bookkeeping of a clone.
 import { TiemError } from '../domain/errors.js';
-import type { ClusterInstance, ComponentType, SourceFacts } from '../domain/types.js';
+import type { ClusterInstance, ClusterWithInstances, ComponentType, SourceFacts } from '../domain/types.js';
 import { COMPONENT_TYPES } from '../domain/types.js';
 import { validateCloneAgainstSource } from '../domain/validation.js';
 import { minorOf } from '../domain/version.js';
@@ -8,7 +8,7 @@ import type { TiupDisplayInstance } from '../adapters/types.js';
 import type { NewCluster } from '../metadata/types.js';
 import type { CloneActivities } from './types.js';
 import type { ActivityDeps } from './deps.js';
-import { requireCluster } from './cluster-access.js';
+import { requireCluster, withClusterUser } from './cluster-access.js';
 import { runWithHeartbeat } from './heartbeat.js';
 
 type MaintenanceActivities = Pick<CloneActivities, 'startMaintenance' | 'endMaintenance' | 'setClusterFailure' | 'persistCluster'>;
@@ -19,6 +19,18 @@ function instanceStatusOf(status: string): ClusterInstance['status'] | undefined
   if (/^(down|err|inactive|disconnected|offline|tombstone)/i.test(status)) return 'Failure';
   return undefined;
 }
+
+/** Up front, not after hours of backup: TiCDC refuses the changefeed when a table has no unique key. */
+async function refuseIneligibleTables(deps: ActivityDeps, source: ClusterWithInstances): Promise<void> {
+  const tables = await withClusterUser(deps, source, 'root', (s) => s.tablesWithoutUniqueKey());
+  if (!tables.length) return;
+  const named = tables.length > MAX_NAMED_TABLES ? `${tables.slice(0, MAX_NAMED_TABLES).join(', ')} and ${tables.length - MAX_NAMED_TABLES} more` : tables.join(', ');
+  throw new TiemError(
+    'CLONE_CDC_INELIGIBLE_TABLES',
+    `TiCDC cannot replicate ${tables.length} table(s) of ${source.id} without a primary key or a NOT NULL unique key: ${named}; add a key, or clone with ignoreIneligibleTables: true (they are then copied once, not kept in sync)`,
+  );
+}
+const MAX_NAMED_TABLES = 20;
 
 export function createMaintenanceActivities(deps: ActivityDeps): MaintenanceActivities {
   const { store } = deps;
@@ -51,6 +63,7 @@ export function createMaintenanceActivities(deps: ActivityDeps): MaintenanceActi
       const facts: SourceFacts = { cluster: source, componentCounts, isSlave: await store.isSlave(source.id) };
       // The rules never read the password; the public request deliberately does not carry it.
       const { copies } = validateCloneAgainstSource({ ...request, dbPassword: '' }, facts);
+      if (request.cloneStrategy === 'CDCSync' && !request.ignoreIneligibleTables) await refuseIneligibleTables(deps, source);
       const target: NewCluster = {
         id: targetClusterId,
         name: request.clusterName,

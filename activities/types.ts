@@ -110,7 +110,8 @@ export interface CloneActivities {
   restoreFromSrcCluster(a: { targetClusterId: string; backupId: string; report?: ProgressReport }): Promise<BrRunOutcome>;
 
   // CDCSync
-  syncIncrData(a: { sourceClusterId: string; targetClusterId: string; backupId: string; changefeedId: string }): Promise<ChangefeedCreated>;
+  /** `ignoreIneligibleTables`: TiCDC skips tables without a unique key instead of refusing the changefeed. */
+  syncIncrData(a: { sourceClusterId: string; targetClusterId: string; backupId: string; changefeedId: string; ignoreIneligibleTables?: boolean }): Promise<ChangefeedCreated>;
   waitChangefeedCatchUp(a: { changefeedId: string; sourceClusterId: string; cdcServer: string; thresholdMs: number }): Promise<{ lagMs: number; resultLines: string[] }>;
   removeChangefeed(a: { sourceClusterId: string; targetClusterId: string; changefeedId: string }): Promise<string>;
 

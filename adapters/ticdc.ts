@@ -186,14 +186,15 @@ export function createTicdcClient(opts: TicdcClientOptions = {}): TicdcClient {
       if (!/^\d+$/.test(a.startTs)) throw new Error(`invalid start TSO: ${JSON.stringify(a.startTs)}`);
       const api = await apiOf(server);
       const rules = a.filterRules ?? ['*.*'];
+      const ignore = a.ignoreIneligibleTables === true;
       // v1 model.ChangefeedConfig keeps filter and eligibility at the top; v2 in replica_config.
       const rest = JSON.stringify(
         api === 'v1'
-          ? { changefeed_id: a.changefeedId, sink_uri: a.sinkUri, filter_rules: rules, ignore_ineligible_table: false }
+          ? { changefeed_id: a.changefeedId, sink_uri: a.sinkUri, filter_rules: rules, ignore_ineligible_table: ignore }
           : {
               changefeed_id: a.changefeedId,
               sink_uri: a.sinkUri,
-              replica_config: { filter: { rules }, ignore_ineligible_table: false, check_gc_safe_point: true },
+              replica_config: { filter: { rules }, ignore_ineligible_table: ignore, check_gc_safe_point: true },
             },
       );
       // start_ts as an exact integer literal: a JS number would round it.

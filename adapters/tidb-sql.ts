@@ -189,6 +189,34 @@ class MysqlTidbSession implements TidbSession {
     }
   }
 
+  async tablesWithoutUniqueKey(): Promise<string[]> {
+    // TiCDC replicates a table only with a primary key or a unique index over NOT NULL columns
+    // (pingcap/tiflow cdc/model/schema_storage.go IsEligible). STATISTICS lists PRIMARY for
+    // clustered and non-clustered keys alike; COLUMNS says which columns may be NULL.
+    const tables = (await this.query("SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE FROM information_schema.tables WHERE TABLE_TYPE = 'BASE TABLE'"))
+      .map((r) => ({ db: str(col(r, 'TABLE_SCHEMA')), table: str(col(r, 'TABLE_NAME')), type: str(col(r, 'TABLE_TYPE')) }))
+      .filter((t) => isUserTable(t.db, t.type));
+    const key = (db: string, table: string) => `${db.toLowerCase()}.${table.toLowerCase()}`;
+    const nullable = new Set(
+      (await this.query("SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME FROM information_schema.columns WHERE IS_NULLABLE = 'YES'")).map(
+        (r) => `${key(str(col(r, 'TABLE_SCHEMA')), str(col(r, 'TABLE_NAME')))}.${str(col(r, 'COLUMN_NAME')).toLowerCase()}`,
+      ),
+    );
+    const indexes = new Map<string, { unique: boolean; primary: boolean; columns: string[] }>();
+    for (const r of await this.query('SELECT TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, NON_UNIQUE, COLUMN_NAME FROM information_schema.statistics')) {
+      const t = key(str(col(r, 'TABLE_SCHEMA')), str(col(r, 'TABLE_NAME')));
+      const name = str(col(r, 'INDEX_NAME'));
+      const idx = indexes.get(`${t}#${name}`) ?? { unique: String(col(r, 'NON_UNIQUE')) === '0', primary: name.toUpperCase() === 'PRIMARY', columns: [] };
+      idx.columns.push(`${t}.${str(col(r, 'COLUMN_NAME')).toLowerCase()}`);
+      indexes.set(`${t}#${name}`, idx);
+    }
+    const eligible = new Set<string>();
+    for (const [id, idx] of indexes) {
+      if (idx.primary || (idx.unique && idx.columns.every((c) => !nullable.has(c)))) eligible.add(id.slice(0, id.lastIndexOf('#')));
+    }
+    return tables.filter((t) => !eligible.has(key(t.db, t.table))).map((t) => `${t.db}.${t.table}`).sort();
+  }
+
   async checksumAll(snapshotTs?: string): Promise<TableChecksum[]> {
     if (snapshotTs !== undefined && !/^\d+$/.test(snapshotTs)) throw new Error(`invalid snapshot TSO: ${JSON.stringify(snapshotTs)}`);
     if (snapshotTs !== undefined) await this.query('SET @@tidb_snapshot = ?', [snapshotTs]);

@@ -131,6 +131,8 @@ export interface TableChecksum {
 /** One connection-scoped session against a TiDB server. Every SQL value is a parameter or an escaped identifier. */
 export interface TidbSession {
   ping(): Promise<void>;
+  /** `db.table` of the user tables TiCDC cannot replicate: no primary key, no unique index over NOT NULL columns. */
+  tablesWithoutUniqueKey(): Promise<string[]>;
   /** Parsed `Release Version:` of `SELECT tidb_version()`. */
   version(): Promise<string>;
   getGlobalVariable(name: string): Promise<string | undefined>;
@@ -182,7 +184,7 @@ export interface TicdcClient {
   /** Creates a changefeed on `server` ("host:port"). The sink URI carries a password: never logged. */
   createChangefeed(
     server: string,
-    a: { changefeedId: string; sinkUri: string; startTs: string; filterRules?: string[] },
+    a: { changefeedId: string; sinkUri: string; startTs: string; filterRules?: string[]; ignoreIneligibleTables?: boolean },
   ): Promise<ChangefeedInfo>;
   /** undefined only when TiCDC answers ErrChangeFeedNotExists. */
   getChangefeed(server: string, id: string): Promise<ChangefeedInfo | undefined>;

@@ -95,6 +95,9 @@ export const CloneRequestBody = Type.Object(
       }),
     ),
     destroyOnFailure: nullable(Type.Boolean({ description: 'ours: on a failure after deploy, destroy the target instead of keeping it' })),
+    ignoreIneligibleTables: nullable(
+      Type.Boolean({ description: 'ours, CDCSync: replicate only the tables with a primary or NOT NULL unique key instead of refusing (21305); the others are copied once by the restore' }),
+    ),
   },
   { description: "TiEM's CloneClusterReq (unknown fields are ignored)" },
 );

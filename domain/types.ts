@@ -51,6 +51,9 @@ export interface CloneClusterRequest {
   clusterType?: string; // accepted and ignored (target type = source type)
   /** Ours: idempotency key. */
   requestId?: string;
+  /** Ours, CDCSync: replicate only the tables TiCDC can (those with a primary or NOT NULL unique key)
+   *  instead of refusing the clone (21305). The others are copied once, by the restore. */
+  ignoreIneligibleTables?: boolean;
 }
 
 /** Body of POST /api/v1/clusters/takeover: register a cluster TiUP already manages. */

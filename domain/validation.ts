@@ -262,6 +262,7 @@ export function validateCloneRequestShape(req: unknown): CloneClusterRequest {
   const requestResourceMode = optionalString(rp, 'requestResourceMode', MAX_LABEL_LENGTH, 'resourceParameters.requestResourceMode');
   const instanceResource = validateInstanceResources(rp.instanceResource);
 
+  const ignoreIneligibleTables = optionalOfType<boolean>(req, 'ignoreIneligibleTables', 'boolean');
   const requestId = optionalOfType<string>(req, 'requestId', 'string');
   if (requestId !== undefined && !REQUEST_ID.test(requestId)) {
     throw invalid(`requestId must be 1-${MAX_REQUEST_ID_LENGTH} characters of A-Z a-z 0-9 . _ : -`);
@@ -287,6 +288,7 @@ export function validateCloneRequestShape(req: unknown): CloneClusterRequest {
   if (dbUser !== undefined) out.dbUser = dbUser;
   if (clusterType !== undefined) out.clusterType = clusterType;
   if (requestId !== undefined) out.requestId = requestId;
+  if (ignoreIneligibleTables !== undefined) out.ignoreIneligibleTables = ignoreIneligibleTables;
   return out;
 }
 

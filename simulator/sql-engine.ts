@@ -407,6 +407,17 @@ export class TidbSession implements MysqlSession {
         }
         return { columns: ['TABLE_SCHEMA', 'TABLE_NAME', 'TABLE_TYPE', 'TABLE_ROWS', 'DATA_LENGTH'], rows: list };
       }
+      // Columns are not modelled: a table with a key has PRIMARY(id), id NOT NULL; one without has a nullable id.
+      case 'INFORMATION_SCHEMA.STATISTICS':
+        return {
+          columns: ['TABLE_SCHEMA', 'TABLE_NAME', 'NON_UNIQUE', 'INDEX_NAME', 'SEQ_IN_INDEX', 'COLUMN_NAME'],
+          rows: [...cl.tables.values()].filter((t) => t.uniqueKey).map((t) => ({ TABLE_SCHEMA: t.db, TABLE_NAME: t.table, NON_UNIQUE: 0, INDEX_NAME: 'PRIMARY', SEQ_IN_INDEX: 1, COLUMN_NAME: 'id' })),
+        };
+      case 'INFORMATION_SCHEMA.COLUMNS':
+        return {
+          columns: ['TABLE_SCHEMA', 'TABLE_NAME', 'COLUMN_NAME', 'ORDINAL_POSITION', 'IS_NULLABLE', 'DATA_TYPE'],
+          rows: [...cl.tables.values()].map((t) => ({ TABLE_SCHEMA: t.db, TABLE_NAME: t.table, COLUMN_NAME: 'id', ORDINAL_POSITION: 1, IS_NULLABLE: t.uniqueKey ? 'NO' : 'YES', DATA_TYPE: 'bigint' })),
+        };
       case 'INFORMATION_SCHEMA.SCHEMATA': {
         const dbs = new Set([...SYSTEM_SCHEMAS.filter((s) => s !== 'sys'), ...[...cl.tables.values()].map((t) => t.db)]);
         return { columns: ['SCHEMA_NAME'], rows: [...dbs].map((d) => ({ SCHEMA_NAME: d })) };

@@ -120,6 +120,25 @@ describe('startMaintenance', () => {
     expect(slave.type).toBe('CLONE_SLAVE_ERROR');
     expect(fakes.store.maintenanceCalls).toHaveLength(0);
   });
+
+  it('CDCSync refuses up front (21305, no lock, no row) when source tables have no unique key, unless ignoreIneligibleTables', async () => {
+    await addSource(fakes);
+    fakes.sql.server('127.0.1.11', 4000).tablesWithoutUniqueKey = ['shop.audit_log', 'shop.events'];
+    const acts = createActivities(fakes);
+    const refused = await failureOf(env.run(acts.startMaintenance, { holder: 'h', targetClusterId: 'tgt', request: request({ cloneStrategy: 'CDCSync' }) }));
+    expect([refused.type, refused.nonRetryable, (refused.details as { code: number; httpStatus: number }[])[0]]).toEqual([
+      'CLONE_CDC_INELIGIBLE_TABLES',
+      true,
+      { code: 21305, httpStatus: 400, causeCode: undefined },
+    ]);
+    expect(refused.message).toContain('TiCDC cannot replicate 2 table(s) of src-cluster without a primary key or a NOT NULL unique key: shop.audit_log, shop.events');
+    expect(fakes.store.maintenanceCalls).toHaveLength(0);
+    expect(await fakes.store.getCluster('tgt')).toBeUndefined();
+    // CDCSync may be told to replicate the others only (a Snapshot copies them all anyway)
+    await env.run(acts.startMaintenance, { holder: 'h2', targetClusterId: 'tgt2', request: request({ clusterName: 'c2', cloneStrategy: 'CDCSync', ignoreIneligibleTables: true }) });
+    await env.run(acts.endMaintenance, { holder: 'h2', clusterIds: ['src-cluster', 'tgt2'] });
+    await env.run(acts.startMaintenance, { holder: 'h1', targetClusterId: 'tgt1', request: request({ clusterName: 'c1' }) });
+  });
 });
 
 describe('prepareResource', () => {

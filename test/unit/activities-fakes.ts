@@ -437,6 +437,7 @@ export class FakeTidb {
   globals = new Map<string, string>([['tidb_gc_life_time', '10m0s']]);
   configs: { component: string; name: string; value: unknown }[] = [];
   tso = '0';
+  tablesWithoutUniqueKey: string[] = [];
   connects: { user: string; ok: boolean }[] = [];
   statements: string[] = [];
 }
@@ -469,6 +470,7 @@ export class FakeSql implements TidbSqlClient {
     if (!ok) throw new AccessDenied(ep.user);
     return {
       ping: async () => undefined,
+      tablesWithoutUniqueKey: async () => [...db.tablesWithoutUniqueKey],
       version: async () => 'v7.5.1',
       getGlobalVariable: async (name) => db.globals.get(name),
       setGlobalVariable: async (name, value) => {

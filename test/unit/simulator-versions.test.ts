@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
 import { execa } from 'execa';
+import { createTidbSqlClient } from '../../adapters/tidb-sql.js';
 import { startSimulator, type StartedSimulator } from '../../simulator/launch.js';
 import { SimulatorClient, type SeedClusterRequest } from '../../simulator/client.js';
 
@@ -167,6 +168,25 @@ describe('TiCDC API by version (pingcap/tiflow cdc/api)', () => {
       expect(await waitFor('normal')).toMatchObject({ state: 'normal', error: null });
     }
   });
+});
+
+test('the adapter finds the tables TiCDC would refuse through information_schema (tables, statistics, columns)', async () => {
+  const { up } = await pair('v6.1.7', [
+    { db: 'shop', table: 'orders', rows: 10, sizeBytes: 1024 },
+    { db: 'shop', table: 'audit_log', rows: 10, sizeBytes: 1024, uniqueKey: false },
+  ]);
+  const s = await createTidbSqlClient().connect({ host: up, port: 4000, user: 'root', password: 'pw' });
+  try {
+    expect(await s.tablesWithoutUniqueKey()).toEqual(['shop.audit_log']);
+    // CREATE TABLE with and without a key
+    const conn = await mysql.createConnection({ host: up, port: 4000, user: 'root', password: 'pw' });
+    await conn.query('CREATE TABLE shop.k (id BIGINT NOT NULL, PRIMARY KEY (id))');
+    await conn.query('CREATE TABLE shop.nok (id BIGINT, v TEXT)');
+    await conn.end();
+    expect(await s.tablesWithoutUniqueKey()).toEqual(['shop.audit_log', 'shop.nok']);
+  } finally {
+    await s.close();
+  }
 });
 
 describe('TiDB TSO by version', () => {

@@ -117,7 +117,8 @@ export async function syncIncrData(c: CloneRun, backup: CloneBackup, gc: SourceG
   const changefeedId = workflowIds.changefeed(targetClusterId);
   c.saga.add('syncIncrData', async () => [await cleanup.removeChangefeed({ sourceClusterId, targetClusterId, changefeedId })], { untilDone: true });
   await c.step('syncIncrData', async () => {
-    const cf = await short.syncIncrData({ sourceClusterId, targetClusterId, backupId: backup.backupId, changefeedId });
+    const ignore = c.request.ignoreIneligibleTables ? { ignoreIneligibleTables: true } : {};
+    const cf = await short.syncIncrData({ sourceClusterId, targetClusterId, backupId: backup.backupId, changefeedId, ...ignore });
     c.progress.addLines('syncIncrData', cf.resultLines);
     await gc.releaseEarly();
     const thresholdMs = c.options.cdcLagThresholdMs ?? parseGoDuration(gc.original ?? '10m0s') / 2;
