@@ -323,8 +323,11 @@ function crashCases(): ChaosCase[] {
       exclusive: true,
       async run(c) {
         // Slowed down, the changefeed trails by ~2 s, far over the 0.5 s threshold: the wait is really waiting.
+        // syncIncrData is held 4 s at its start, so the slow-down lands before the changefeed exists
+        // (once the restore is seen done, the clone could already be past a fast catch-up).
+        fault(c, { activity: 'syncIncrData', mode: 'delay', delayMs: 4000 });
         const { handle } = await c.clone('CDCSync', { options: { cdcLagThresholdMs: 500 } });
-        await c.until(done('restoreCluster'), 'the restore');
+        await c.until(running('syncIncrData'), 'syncIncrData');
         await c.stack.sim.setSpeed(0.5);
         try {
           await activityStarted(c, 'waitChangefeedCatchUp');
