@@ -16,12 +16,14 @@ import { createLogActivities } from './logs.js';
 import { createDeleteActivities } from './delete.js';
 import { createTakeoverActivities } from './takeover.js';
 import { createReconcileActivities } from './reconcile.js';
+import { createPrecheckActivities } from './precheck.js';
 
 /** Everything the worker registers. */
 export type AllActivities = CloneActivities & ClusterActivities & ReconcileActivities;
 
 export function createActivities(deps: ActivityDeps): AllActivities {
   const activities: AllActivities = {
+    ...createPrecheckActivities(deps),
     ...createMaintenanceActivities(deps),
     ...createResourceActivities(deps),
     ...createGcActivities(deps),

@@ -21,7 +21,7 @@ function instanceStatusOf(status: string): ClusterInstance['status'] | undefined
 }
 
 /** Up front, not after hours of backup: TiCDC refuses the changefeed when a table has no unique key. */
-async function refuseIneligibleTables(deps: ActivityDeps, source: ClusterWithInstances): Promise<void> {
+export async function refuseIneligibleTables(deps: Pick<ActivityDeps, 'sql' | 'store'>, source: ClusterWithInstances): Promise<void> {
   const tables = await withClusterUser(deps, source, 'root', (s) => s.tablesWithoutUniqueKey());
   if (!tables.length) return;
   const named = tables.length > MAX_NAMED_TABLES ? `${tables.slice(0, MAX_NAMED_TABLES).join(', ')} and ${tables.length - MAX_NAMED_TABLES} more` : tables.join(', ');
@@ -32,35 +32,43 @@ async function refuseIneligibleTables(deps: ActivityDeps, source: ClusterWithIns
 }
 const MAX_NAMED_TABLES = 20;
 
+/** Request's group, else the source's if it is for the target's minor version, else the default of that minor. */
+export async function chooseParameterGroup(
+  store: ActivityDeps['store'],
+  a: { requested: string | undefined; sourceGroupId: string; targetVersion: string; targetId: string },
+): Promise<string> {
+  if (a.requested) return a.requested;
+  const minor = minorOf(a.targetVersion);
+  if (a.sourceGroupId) {
+    const sourceGroup = await store.getParameterGroup(a.sourceGroupId);
+    if (sourceGroup && sourceGroup.clusterVersion === minor) return sourceGroup.id;
+  }
+  const fallback = await store.findDefaultParameterGroup(minor);
+  // The request can fix it: name a group for this version (an undocumented 500 was the answer before).
+  if (!fallback) throw new TiemError('PARAMETER_INVALID', `no default parameter group for version ${minor} (cluster ${a.targetId}): give parameterGroupID`);
+  return fallback.id;
+}
+
+/** Instances per component of a cluster (the TiKV count rule, CDC presence). */
+export function componentCountsOf(cluster: ClusterWithInstances): Partial<Record<ComponentType, number>> {
+  const counts: Partial<Record<ComponentType, number>> = {};
+  for (const inst of cluster.instances) {
+    if ((COMPONENT_TYPES as readonly string[]).includes(inst.component)) {
+      const c = inst.component as ComponentType;
+      counts[c] = (counts[c] ?? 0) + 1;
+    }
+  }
+  return counts;
+}
+
 export function createMaintenanceActivities(deps: ActivityDeps): MaintenanceActivities {
   const { store } = deps;
-
-  /** Request's group, else the source's if it is for the target's minor version, else the default of that minor. */
-  async function chooseParameterGroup(requested: string | undefined, sourceGroupId: string, targetVersion: string, targetId: string) {
-    if (requested) return requested;
-    const minor = minorOf(targetVersion);
-    if (sourceGroupId) {
-      const sourceGroup = await store.getParameterGroup(sourceGroupId);
-      if (sourceGroup && sourceGroup.clusterVersion === minor) return sourceGroup.id;
-    }
-    const fallback = await store.findDefaultParameterGroup(minor);
-    // The request can fix it: name a group for this version (an undocumented 500 was the answer before).
-    if (!fallback) throw new TiemError('PARAMETER_INVALID', `no default parameter group for version ${minor} (cluster ${targetId}): give parameterGroupID`);
-    return fallback.id;
-  }
 
   return {
     // Idempotent: startCloneMaintenance returns without change when the target row already exists under this holder.
     async startMaintenance({ holder, targetClusterId, request }) {
       const source = await requireCluster(deps, request.sourceClusterId);
-      const componentCounts: Partial<Record<ComponentType, number>> = {};
-      for (const inst of source.instances) {
-        if ((COMPONENT_TYPES as readonly string[]).includes(inst.component)) {
-          const c = inst.component as ComponentType;
-          componentCounts[c] = (componentCounts[c] ?? 0) + 1;
-        }
-      }
-      const facts: SourceFacts = { cluster: source, componentCounts, isSlave: await store.isSlave(source.id) };
+      const facts: SourceFacts = { cluster: source, componentCounts: componentCountsOf(source), isSlave: await store.isSlave(source.id) };
       // The rules never read the password; the public request deliberately does not carry it.
       const { copies } = validateCloneAgainstSource({ ...request, dbPassword: '' }, facts);
       if (request.cloneStrategy === 'CDCSync' && !request.ignoreIneligibleTables) await refuseIneligibleTables(deps, source);
@@ -75,7 +83,12 @@ export function createMaintenanceActivities(deps: ActivityDeps): MaintenanceActi
         tls: request.tls ?? false,
         exclusive: request.exclusive ?? false,
         vendor: request.vendor ?? source.vendor ?? '',
-        parameterGroupId: await chooseParameterGroup(request.parameterGroupID, source.parameterGroupId, request.clusterVersion, targetClusterId),
+        parameterGroupId: await chooseParameterGroup(store, {
+          requested: request.parameterGroupID,
+          sourceGroupId: source.parameterGroupId,
+          targetVersion: request.clusterVersion,
+          targetId: targetClusterId,
+        }),
       };
       await store.startCloneMaintenance({ sourceClusterId: source.id, target, holder });
       return {

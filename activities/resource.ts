@@ -2,8 +2,8 @@
 import { allocationRequestIdOf } from '../domain/ids.js';
 import type { ClusterInstance, ComponentType } from '../domain/types.js';
 import { parseSpecCode, zoneOf } from '../domain/validation.js';
-import type { AllocatedInstance, AllocationRequest, InstanceRequirement } from '../metadata/types.js';
-import type { CloneActivities } from './types.js';
+import type { AllocatedInstance, AllocationRequest, InstanceRequirement, NewCluster } from '../metadata/types.js';
+import type { CloneActivities, PublicCloneRequest } from './types.js';
 import { DEFAULT_GLOBAL_PORT_RANGE, DEFAULT_PORT_RANGES, type ActivityDeps } from './deps.js';
 
 type ResourceActivities = Pick<CloneActivities, 'prepareResource' | 'revertResourceAfterFailure'>;
@@ -31,44 +31,52 @@ function toInstance(id: string, a: AllocatedInstance, component: ClusterInstance
   };
 }
 
+/** One requirement per requested instance, with TiEM's port ranges (the clone's and the pre-flight's). */
+export function allocationRequestOf(
+  config: ActivityDeps['config'],
+  a: { holder: string; targetClusterId: string; request: PublicCloneRequest; target: Pick<NewCluster, 'region' | 'cpuArchitecture' | 'exclusive'> },
+): AllocationRequest {
+  const portRangeOf = (c: ComponentType) => config.portRanges?.[c] ?? DEFAULT_PORT_RANGES[c];
+  const requirements: InstanceRequirement[] = [];
+  for (const group of a.request.resourceParameters.instanceResource) {
+    const ports = portRangeOf(group.componentType);
+    for (const placement of group.resource) {
+      const { cpuCores, memoryGb } = parseSpecCode(placement.specCode);
+      for (let i = 0; i < placement.count; i++) {
+        requirements.push({
+          component: group.componentType,
+          zone: zoneOf(placement.zoneCode),
+          cpuCores,
+          memoryGb,
+          diskCapacityGb: placement.diskCapacity,
+          diskType: placement.diskType,
+          hostIp: placement.hostIp,
+          diskId: placement.diskId,
+          portRange: [...ports.range],
+          portCount: ports.count,
+        });
+      }
+    }
+  }
+  return {
+    requestId: allocationRequestIdOf(a.holder),
+    holderId: a.targetClusterId,
+    region: a.target.region,
+    arch: a.target.cpuArchitecture,
+    exclusive: a.target.exclusive,
+    requirements,
+    globalPortCount: 2,
+    globalPortRange: config.globalPortRange ?? DEFAULT_GLOBAL_PORT_RANGE,
+  };
+}
+
 export function createResourceActivities(deps: ActivityDeps): ResourceActivities {
   const { store, config } = deps;
-  const portRangeOf = (c: ComponentType) => config.portRanges?.[c] ?? DEFAULT_PORT_RANGES[c];
 
   return {
     // Idempotent: the allocation is keyed by a request id derived from the holder; instance ids are deterministic upserts.
     async prepareResource({ holder, targetClusterId, request, target }) {
-      const requirements: InstanceRequirement[] = [];
-      for (const group of request.resourceParameters.instanceResource) {
-        const ports = portRangeOf(group.componentType);
-        for (const placement of group.resource) {
-          const { cpuCores, memoryGb } = parseSpecCode(placement.specCode);
-          for (let i = 0; i < placement.count; i++) {
-            requirements.push({
-              component: group.componentType,
-              zone: zoneOf(placement.zoneCode),
-              cpuCores,
-              memoryGb,
-              diskCapacityGb: placement.diskCapacity,
-              diskType: placement.diskType,
-              hostIp: placement.hostIp,
-              diskId: placement.diskId,
-              portRange: [...ports.range],
-              portCount: ports.count,
-            });
-          }
-        }
-      }
-      const allocationRequest: AllocationRequest = {
-        requestId: allocationRequestIdOf(holder),
-        holderId: targetClusterId,
-        region: target.region,
-        arch: target.cpuArchitecture,
-        exclusive: target.exclusive,
-        requirements,
-        globalPortCount: 2,
-        globalPortRange: config.globalPortRange ?? DEFAULT_GLOBAL_PORT_RANGE,
-      };
+      const allocationRequest = allocationRequestOf(config, { holder, targetClusterId, request, target });
       const allocation = await store.allocate(allocationRequest);
 
       const counters = new Map<string, number>();

@@ -1,7 +1,7 @@
 // The contract between the clone workflows and their activities. Workflows proxy these
 // signatures; `createActivities(deps)` (activities/index.ts) implements them. Activity names are
 // TiEM's node names (seed workflow table) plus the new steps of spec §5.1.
-import type { BrProgress, CloneClusterRequest, TakeoverClusterRequest, ClusterInstance, CloneStrategy, MaintenanceStatus } from '../domain/types.js';
+import type { BrProgress, CloneClusterRequest, ClonePreflight, TakeoverClusterRequest, ClusterInstance, CloneStrategy, MaintenanceStatus } from '../domain/types.js';
 import type { WorkflowExecutionStatusName } from '@temporalio/client';
 import type { ClusterParameter, NewCluster, RepairRecord } from '../metadata/types.js';
 
@@ -57,6 +57,8 @@ export interface ChangefeedCreated {
 }
 
 export interface CloneActivities {
+  /** The pre-flight of a request: every check that needs no side effect; changes nothing. */
+  precheckClone(a: { request: PublicCloneRequest; targetClusterId: string }): Promise<ClonePreflight>;
   // admission and end
   startMaintenance(a: { holder: string; targetClusterId: string; request: PublicCloneRequest }): Promise<AdmissionResult>;
   endMaintenance(a: { holder: string; clusterIds: string[] }): Promise<void>;

@@ -95,6 +95,7 @@ export const CloneRequestBody = Type.Object(
       }),
     ),
     destroyOnFailure: nullable(Type.Boolean({ description: 'ours: on a failure after deploy, destroy the target instead of keeping it' })),
+    dryRun: nullable(Type.Boolean({ description: 'ours: run every check without a side effect and answer the plan and all problems found; nothing is created' })),
     ignoreIneligibleTables: nullable(
       Type.Boolean({ description: 'ours, CDCSync: replicate only the tables with a primary or NOT NULL unique key instead of refusing (21305); the others are copied once by the restore' }),
     ),
@@ -104,6 +105,28 @@ export const CloneRequestBody = Type.Object(
 
 export const CloneResponseData = Type.Object({ workFlowId: Type.String(), clusterId: Type.String() }, { $id: 'CloneResponseData' });
 export const CloneResponse = envelope(Type.Ref('CloneResponseData'), 'CloneResponse');
+
+export const ClonePreflightData = Type.Object(
+  {
+    dryRun: Type.Literal(true),
+    ok: Type.Boolean({ description: 'no problem found' }),
+    problems: Type.Array(Type.Object({ code: Type.Integer(), errorName: Type.String(), message: Type.String() })),
+    plan: Type.Object({
+      strategy: Type.Enum([...CLONE_STRATEGIES]),
+      sourceClusterId: Type.String(),
+      sourceVersion: Type.Optional(Type.String()),
+      targetVersion: Type.String(),
+      copies: Type.Optional(Type.Integer()),
+      parameterGroupId: Type.Optional(Type.String()),
+      restoreSystemTables: Type.Optional(Type.Boolean()),
+      steps: Type.Array(Type.String()),
+      hosts: Type.Array(Type.Object({ component: Type.String(), hostIp: Type.String(), zone: Type.String(), diskPath: Type.String(), ports: Type.Array(Type.Integer()) })),
+    }),
+  },
+  { $id: 'ClonePreflightData', description: 'the answer to dryRun: every problem at once and what the clone would do' },
+);
+/** The clone's answer: the started clone, or with dryRun the pre-flight. */
+export const CloneOrPreflightResponse = envelope(Type.Union([Type.Ref('CloneResponseData'), Type.Ref('ClonePreflightData')]), 'CloneOrPreflightResponse');
 
 // --- workflows --------------------------------------------------------------------------------
 
@@ -409,7 +432,7 @@ export const RepairListResponse = envelope(Type.Object({ repairs: Type.Array(Typ
  * Response schemas referenced by `$ref` (fastify.addSchema): named components of the OpenAPI
  * document. Request schemas stay inline, since the TypeBox validator compiles each one alone.
  */
-export const SHARED_SCHEMAS: TSchema[] = [ErrorEnvelope, CloneResponseData, CloneProgress, WorkflowInfo, WorkflowDetail, WorkflowSummary, ClusterInfo, ClusterDetail, HostInfo, Orphan, RepairRecord, ReconcileReport];
+export const SHARED_SCHEMAS: TSchema[] = [ErrorEnvelope, CloneResponseData, ClonePreflightData, CloneProgress, WorkflowInfo, WorkflowDetail, WorkflowSummary, ClusterInfo, ClusterDetail, HostInfo, Orphan, RepairRecord, ReconcileReport];
 
 // --- the schemas and api/types.ts describe the same wire shapes ---------------------------------
 

@@ -4,6 +4,7 @@
 import type {
   ClusterDetail,
   ClusterInfo,
+  ClonePreflightData,
   CloneRequestBody,
   CloneResponseData,
   Envelope,
@@ -79,6 +80,11 @@ export class ApiClient {
 
   cloneCluster(body: CloneRequestBody): Promise<CloneResponseData> {
     return this.call('POST', '/api/v1/clusters/clone', body);
+  }
+
+  /** `dryRun`: the pre-flight of a clone request; nothing is created. */
+  precheckClone(body: CloneRequestBody): Promise<ClonePreflightData> {
+    return this.call('POST', '/api/v1/clusters/clone', { ...body, dryRun: true });
   }
 
   getWorkflow(workFlowId: string): Promise<WorkflowDetail> {

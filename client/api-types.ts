@@ -1,6 +1,6 @@
 // The HTTP API's wire types (TiEM-compatible where TiEM had the endpoint): the contract of its
 // client (client/api-client.ts), which the API server (api/) implements. Every response is TiEM's envelope.
-import type { CloneClusterRequest, CloneProgress, CpuArchitecture, TakeoverClusterRequest } from '../domain/types.js';
+import type { CloneClusterRequest, ClonePreflight, CloneProgress, CpuArchitecture, TakeoverClusterRequest } from '../domain/types.js';
 
 /**
  * `{"code":0,"message":"OK","data":…}`; errors `{"code":<TiEM code>,"message":"…","data":{}}` with the HTTP status of spec §3.
@@ -14,7 +14,9 @@ export interface Envelope<T> {
 }
 
 // POST /api/v1/clusters/clone  (body: CloneClusterRequest + our optional `destroyOnFailure`)
-export type CloneRequestBody = CloneClusterRequest & { destroyOnFailure?: boolean };
+export type CloneRequestBody = CloneClusterRequest & { destroyOnFailure?: boolean; dryRun?: boolean };
+/** The answer to `dryRun: true`: every problem found and the plan; nothing was created. */
+export type ClonePreflightData = ClonePreflight & { dryRun: true };
 export interface CloneResponseData {
   workFlowId: string;
   clusterId: string;

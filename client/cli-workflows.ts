@@ -1,6 +1,6 @@
 // `tiem clone | watch | status | list | stop | start | cancel`: starting and following workflows through the API.
 import { readFileSync } from 'node:fs';
-import type { CloneRequestBody, WorkflowDetail, WorkflowSummary } from './api-types.js';
+import type { ClonePreflightData, CloneRequestBody, WorkflowDetail, WorkflowSummary } from './api-types.js';
 import { TiemError } from '../domain/errors.js';
 import type { CloneClusterRequest, ComponentType, InstanceResource } from '../domain/types.js';
 import { EXIT, parse, readPassword, requirePositional, table, type CliContext, type ExitCode } from './cli-common.js';
@@ -43,6 +43,7 @@ export async function cloneCommand(ctx: CliContext, argv: string[]): Promise<Exi
     'destroy-on-failure': { type: 'boolean' },
     'password-stdin': { type: 'boolean' },
     'no-wait': { type: 'boolean' },
+    'dry-run': { type: 'boolean' },
   });
   let request: CloneClusterRequest;
   if (values.file) {
@@ -72,6 +73,12 @@ export async function cloneCommand(ctx: CliContext, argv: string[]): Promise<Exi
     request.dbPassword = await readPassword(values['password-stdin'], ctx.env);
   }
   const body: CloneRequestBody = { ...request, ...(values['destroy-on-failure'] ? { destroyOnFailure: true } : {}) };
+  if (values['dry-run']) {
+    const pre = await ctx.api.precheckClone(body);
+    if (ctx.json) console.log(JSON.stringify(pre));
+    else for (const l of preflightLines(pre)) console.log(l);
+    return pre.ok ? EXIT.ok : EXIT.badInput;
+  }
   const started = await ctx.api.cloneCluster(body);
   if (values['no-wait']) {
     console.log(ctx.json ? JSON.stringify(started) : `started clone ${started.workFlowId} (target cluster ${started.clusterId})`);
@@ -140,4 +147,16 @@ export function stopStartCommand(what: 'stop' | 'start') {
     console.log(ctx.json ? JSON.stringify({ workFlowId: id, stopped: what === 'stop' }) : msg);
     return EXIT.ok;
   };
+}
+
+/** The pre-flight as text: the verdict, each problem with its code, then the plan. */
+export function preflightLines(pre: ClonePreflightData): string[] {
+  const out = [pre.ok ? 'dry run: no problem found, nothing was created' : `dry run: ${pre.problems.length} problem(s), nothing was created`];
+  for (const p of pre.problems) out.push(`  ✗ [${p.code}] ${p.message}`);
+  const plan = pre.plan;
+  out.push(`plan: ${plan.strategy} of ${plan.sourceClusterId}${plan.sourceVersion ? ` (${plan.sourceVersion})` : ''} → ${plan.targetVersion}` + (plan.parameterGroupId ? `, parameter group ${plan.parameterGroupId}` : ''));
+  if (plan.restoreSystemTables === false) out.push('  the restore leaves the system tables out (across v7.5); the accounts are set afterwards');
+  out.push(`  steps: ${plan.steps.join(' → ')}`);
+  for (const h of plan.hosts) out.push(`  ${h.component.padEnd(12)} ${h.hostIp.padEnd(15)} ${h.zone.padEnd(8)} ${h.diskPath} ports ${h.ports.join(',')}`);
+  return out;
 }

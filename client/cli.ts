@@ -24,9 +24,10 @@ exit codes: 0 ok · 1 failed · 2 bad input or refused · 3 cancelled · 4 API u
 export const HELP: Record<string, string> = {
   clone: `usage: tiem clone (--file <request.json> | --source <id> --name <name> --version <vX.Y.Z> --strategy <Snapshot|CDCSync|TopologyClone>
                     --region <r> [--arch <X86_64|ARM64>] --component <PD|TiDB|TiKV|TiFlash|CDC>:<zone>:<spec>:<count> ...)
-                  [--copies N] [--parameter-group ID] [--request-id ID] [--destroy-on-failure] [--password-stdin] [--no-wait] [--json]
+                  [--copies N] [--parameter-group ID] [--request-id ID] [--destroy-on-failure] [--password-stdin] [--no-wait] [--dry-run] [--json]
 Starts a clone (the file is TiEM's clone request), prints workFlowId and clusterId, then watches it.
-The target's root password comes from TIEM_DB_PASSWORD or stdin (--password-stdin).`,
+The target's root password comes from TIEM_DB_PASSWORD or stdin (--password-stdin).
+--dry-run runs every check without a side effect and prints all problems and the plan (exit 2 on a problem).`,
   watch: `usage: tiem watch <workFlowId> [--json]
 Live progress until the workflow ends: one line per step with state and duration, a progress bar with
 bytes and rate for backup/restore. Redrawn in place on a terminal, plain appended lines otherwise.`,

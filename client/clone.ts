@@ -2,9 +2,10 @@
 // API will use the same functions.
 import { createHash, randomBytes } from 'node:crypto';
 import { WorkflowIdReusePolicy, type Client, type WorkflowHandle } from '@temporalio/client';
-import type { CloneClusterInput, CloneClusterRequest, CloneOptions, CloneProgress, CloneResult } from '../domain/types.js';
+import type { CloneClusterInput, CloneClusterRequest, CloneOptions, ClonePreflight, CloneProgress, CloneResult } from '../domain/types.js';
 import { validateCloneRequestShape } from '../domain/validation.js';
 import type { cloneCluster } from '../workflows/cloneCluster.js';
+import type { precheckClone as precheckCloneWorkflow } from '../workflows/precheckClone.js';
 import { TASK_QUEUE, TiemCloneStrategy, TiemClusterId, TiemSourceClusterId, progressQuery, workflowIds } from '../workflows/definitions.js';
 import { AdmissionRejectedError, startWithAdmission } from './admission.js';
 
@@ -63,6 +64,22 @@ export async function startClone(
   });
   if (!outcome.accepted) throw new CloneRejectedError(outcome);
   return { workflowId, clusterId, handle: client.workflow.getHandle<typeof cloneCluster>(workflowId) };
+}
+
+/**
+ * The pre-flight of a request (`dryRun`): every check without a side effect, all problems at once,
+ * and the plan. Runs on a worker (it has the source's credentials); the password is not sent.
+ */
+export async function precheckClone(client: Client, request: CloneClusterRequest, opts: { taskQueue?: string } = {}): Promise<ClonePreflight> {
+  validateCloneRequestShape(request);
+  const { dbPassword: _password, ...publicRequest } = request;
+  const id = newClusterId();
+  return client.workflow.execute<typeof precheckCloneWorkflow>('precheckClone', {
+    taskQueue: opts.taskQueue ?? TASK_QUEUE,
+    workflowId: `precheck-${id}`,
+    args: [{ request: publicRequest, targetClusterId: id }],
+    workflowExecutionTimeout: '2 minutes',
+  });
 }
 
 /** Polls the progress query until the clone ends; calls onProgress on every change. */

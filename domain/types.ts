@@ -176,6 +176,26 @@ export interface CloneProgress {
   error?: { code: number; message: string };
 }
 
+/** A pre-flight of a clone request (`dryRun`): every problem found and what the clone would do. Nothing is changed. */
+export interface ClonePreflight {
+  ok: boolean;
+  problems: { code: number; errorName: string; message: string }[];
+  plan: {
+    strategy: CloneStrategy;
+    sourceClusterId: string;
+    sourceVersion?: string;
+    targetVersion: string;
+    copies?: number;
+    parameterGroupId?: string;
+    /** false when BR restores user data only (across the v7.5 privilege-table change). */
+    restoreSystemTables?: boolean;
+    /** The steps the clone would run, in order (the strategy's skips left out). */
+    steps: string[];
+    /** Where each instance would go, if the pool has room now. */
+    hosts: { component: string; hostIp: string; zone: string; diskPath: string; ports: number[] }[];
+  };
+}
+
 export interface CloneResult {
   clusterId: string;
   sourceClusterId: string;

@@ -297,37 +297,44 @@ export function validateCloneRequestShape(req: unknown): CloneClusterRequest {
  * set). Expects a request that passed validateCloneRequestShape. Returns the effective copies.
  */
 export function validateCloneAgainstSource(req: CloneClusterRequest, source: SourceFacts): { copies: number } {
+  const { copies, problems } = cloneRuleProblems(req, source);
+  if (problems.length) throw problems[0];
+  return { copies };
+}
+
+/**
+ * Every rule a clone request breaks against its source, in the order TiEM checks them (the first is
+ * what a clone answers; a pre-flight reports them all).
+ */
+export function cloneRuleProblems(req: CloneClusterRequest, source: SourceFacts): { copies: number; problems: TiemError[] } {
   const src = source.cluster;
-  if (!tryParseVersion(src.version)) throw invalid(`TiDB version ${src.version} format is invalid`);
+  const problems: TiemError[] = [];
+  if (!tryParseVersion(src.version)) return { copies: src.copies, problems: [invalid(`TiDB version ${src.version} format is invalid`)] };
   if (compareVersions(req.clusterVersion, src.version) < 0) {
-    throw new TiemError('CHECK_CLUSTER_VERSION_ERROR', 'the specified cluster version is less than source cluster version');
-  }
-  if (req.cloneStrategy === 'Snapshot' || req.cloneStrategy === 'CDCSync') {
+    problems.push(new TiemError('CHECK_CLUSTER_VERSION_ERROR', 'the specified cluster version is less than source cluster version'));
+  } else if (req.cloneStrategy === 'Snapshot' || req.cloneStrategy === 'CDCSync') {
     const br = brCompatibility(src.version, req.clusterVersion);
-    if (!br.ok) throw new TiemError('CHECK_CLUSTER_VERSION_ERROR', br.rule);
+    if (!br.ok) problems.push(new TiemError('CHECK_CLUSTER_VERSION_ERROR', br.rule));
   }
   if (req.cloneStrategy === 'CDCSync') {
     if (source.isSlave) {
-      throw new TiemError('CLONE_SLAVE_ERROR', `cluster ${src.id} is slave, which can not be cloned by CDCSync`);
+      problems.push(new TiemError('CLONE_SLAVE_ERROR', `cluster ${src.id} is slave, which can not be cloned by CDCSync`));
     }
     if (compareVersions(src.version, CDC_SYNC_MIN_SOURCE_VERSION) < 0) {
-      throw new TiemError(
-        'CHECK_CLUSTER_VERSION_ERROR',
-        `cluster ${src.id} version must be greater than or equal to ${CDC_SYNC_MIN_SOURCE_VERSION}`,
-      );
+      problems.push(new TiemError('CHECK_CLUSTER_VERSION_ERROR', `cluster ${src.id} version must be greater than or equal to ${CDC_SYNC_MIN_SOURCE_VERSION}`));
     }
     if ((source.componentCounts.CDC ?? 0) < 1) {
-      throw new TiemError('CDC_NOT_FOUND', `cluster ${src.id} not found CDC, which cloned by CDCSync`);
+      problems.push(new TiemError('CDC_NOT_FOUND', `cluster ${src.id} not found CDC, which cloned by CDCSync`));
     }
   }
   const copies = req.copies && req.copies > 0 ? req.copies : src.copies;
   if (countInstances(req.resourceParameters.instanceResource, 'TiKV') < copies) {
-    throw new TiemError('CLONE_TIKV_ERROR', 'the number of TiKV instances is less than the copies');
+    problems.push(new TiemError('CLONE_TIKV_ERROR', 'the number of TiKV instances is less than the copies'));
   }
   if (!(VALID_COPIES as readonly number[]).includes(copies)) {
-    throw invalid(`copies ${copies} is invalid, allowed values: ${VALID_COPIES.join(', ')}`);
+    problems.push(invalid(`copies ${copies} is invalid, allowed values: ${VALID_COPIES.join(', ')}`));
   }
-  return { copies };
+  return { copies, problems };
 }
 
 const HTTP_STATUS: Record<number, number> = {

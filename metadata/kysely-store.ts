@@ -81,6 +81,7 @@ export class KyselyMetadataStore implements MetadataStore {
   addHosts: Store['addHosts'] = (hosts) => resources.addHosts(this.db, hosts);
   listHosts: Store['listHosts'] = () => resources.listHosts(this.db);
   allocate: Store['allocate'] = (req) => resources.allocate(this.db, req);
+  planAllocation: Store['planAllocation'] = (req) => resources.planAllocation(this.db, req);
   getAllocation: Store['getAllocation'] = (requestId) => resources.getAllocation(this.db, requestId);
   release: Store['release'] = (requestId) => resources.release(this.db, requestId);
   releaseByHolder: Store['releaseByHolder'] = (holderId) => resources.releaseByHolder(this.db, holderId);

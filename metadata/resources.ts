@@ -291,52 +291,31 @@ export async function listAllocationHeaders(db: Db): Promise<AllocationHeader[]>
   return rows.map((r) => ({ requestId: r.request_id, holderId: r.holder_id, createdAt: r.created_at }));
 }
 
+/** Thrown inside a transaction to roll back a dry run, carrying what it would have allocated. */
+class DryRunRollback extends Error {
+  constructor(readonly result: AllocationResult) {
+    super('dry run');
+  }
+}
+
+/** What allocate would give now, by running it and rolling back: the same placement, nothing kept. */
+export async function planAllocation(db: Db, req: AllocationRequest): Promise<AllocationResult> {
+  validateRequest(req);
+  try {
+    await db.transaction().execute(async (trx) => {
+      throw new DryRunRollback(await allocateIn(trx, req));
+    });
+  } catch (err) {
+    if (err instanceof DryRunRollback) return err.result;
+    throw err;
+  }
+  throw new Error('unreachable: a dry run always rolls back');
+}
+
 export async function allocate(db: Db, req: AllocationRequest): Promise<AllocationResult> {
   validateRequest(req);
   try {
-    return await db.transaction().execute(async (trx) => {
-      const done = await getAllocation(trx, req.requestId);
-      if (done) return done; // idempotent: the first result stands
-
-      const hostRows = await trx.selectFrom('hosts').selectAll().where('region', '=', req.region).orderBy('ip').execute();
-      const hostIds = hostRows.map((h) => h.id);
-      const diskRows = hostIds.length ? await trx.selectFrom('disks').selectAll().where('host_id', 'in', hostIds).execute() : [];
-      const portRows = hostIds.length
-        ? await trx.selectFrom('used_ports').select(['host_id', 'port']).where('host_id', 'in', hostIds).execute()
-        : [];
-      const pool: WorkHost[] = hostRows.map((row) => ({
-        row,
-        freeCpu: Number(row.free_cpu_cores),
-        freeMem: Number(row.free_memory_gb),
-        disks: diskRows.filter((d) => d.host_id === row.id).map((d) => ({ ...d })),
-        usedPorts: new Set(portRows.filter((p) => p.host_id === row.id).map((p) => Number(p.port))),
-      }));
-
-      // Pinned requirements first, so a free-choice instance never takes a host someone pinned.
-      const order = req.requirements.map((_, i) => i).sort((a, b) => Number(!req.requirements[a].hostIp) - Number(!req.requirements[b].hostIp));
-      const placements: Placement[] = new Array(req.requirements.length);
-      const usedInRequest = new Set<string>();
-      for (const i of order) placements[i] = place(req, req.requirements[i], pool, usedInRequest);
-
-      let globalPorts: number[] = [];
-      const globalHosts = pool.filter((h) => !toBool(h.row.reserved));
-      if (req.globalPortCount > 0) {
-        if (globalHosts.length === 0) {
-          throw allocateError('RESOURCE_NO_ENOUGH_HOST', `no host in region ${req.region} to hold the global ports`);
-        }
-        const found = commonFreePorts(globalHosts, req.globalPortRange, req.globalPortCount);
-        if (!found) {
-          throw allocateError(
-            'RESOURCE_NO_ENOUGH_PORT',
-            `no ${req.globalPortCount} ports in [${req.globalPortRange[0]},${req.globalPortRange[1]}) free on every host of region ${req.region}`,
-          );
-        }
-        globalPorts = found;
-      }
-
-      await writeAllocation(trx, req, placements, globalPorts, globalHosts);
-      return (await getAllocation(trx, req.requestId)) as AllocationResult;
-    });
+    return await db.transaction().execute((trx) => allocateIn(trx, req));
   } catch (err) {
     if (isUniqueViolation(err)) {
       // A concurrent writer won: either the same request (return its result) or a port (retryable).
@@ -346,6 +325,50 @@ export async function allocate(db: Db, req: AllocationRequest): Promise<Allocati
     }
     throw err;
   }
+}
+
+async function allocateIn(trx: Db, req: AllocationRequest): Promise<AllocationResult> {
+  const done = await getAllocation(trx, req.requestId);
+  if (done) return done; // idempotent: the first result stands
+
+  const hostRows = await trx.selectFrom('hosts').selectAll().where('region', '=', req.region).orderBy('ip').execute();
+  const hostIds = hostRows.map((h) => h.id);
+  const diskRows = hostIds.length ? await trx.selectFrom('disks').selectAll().where('host_id', 'in', hostIds).execute() : [];
+  const portRows = hostIds.length
+    ? await trx.selectFrom('used_ports').select(['host_id', 'port']).where('host_id', 'in', hostIds).execute()
+    : [];
+  const pool: WorkHost[] = hostRows.map((row) => ({
+    row,
+    freeCpu: Number(row.free_cpu_cores),
+    freeMem: Number(row.free_memory_gb),
+    disks: diskRows.filter((d) => d.host_id === row.id).map((d) => ({ ...d })),
+    usedPorts: new Set(portRows.filter((p) => p.host_id === row.id).map((p) => Number(p.port))),
+  }));
+
+  // Pinned requirements first, so a free-choice instance never takes a host someone pinned.
+  const order = req.requirements.map((_, i) => i).sort((a, b) => Number(!req.requirements[a].hostIp) - Number(!req.requirements[b].hostIp));
+  const placements: Placement[] = new Array(req.requirements.length);
+  const usedInRequest = new Set<string>();
+  for (const i of order) placements[i] = place(req, req.requirements[i], pool, usedInRequest);
+
+  let globalPorts: number[] = [];
+  const globalHosts = pool.filter((h) => !toBool(h.row.reserved));
+  if (req.globalPortCount > 0) {
+    if (globalHosts.length === 0) {
+      throw allocateError('RESOURCE_NO_ENOUGH_HOST', `no host in region ${req.region} to hold the global ports`);
+    }
+    const found = commonFreePorts(globalHosts, req.globalPortRange, req.globalPortCount);
+    if (!found) {
+      throw allocateError(
+        'RESOURCE_NO_ENOUGH_PORT',
+        `no ${req.globalPortCount} ports in [${req.globalPortRange[0]},${req.globalPortRange[1]}) free on every host of region ${req.region}`,
+      );
+    }
+    globalPorts = found;
+  }
+
+  await writeAllocation(trx, req, placements, globalPorts, globalHosts);
+  return (await getAllocation(trx, req.requestId)) as AllocationResult;
 }
 
 async function writeAllocation(

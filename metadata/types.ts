@@ -277,6 +277,8 @@ export interface MetadataStore {
   listHosts(): Promise<Host[]>;
   /** All-or-nothing; throws TiemError RESOURCE_ALLOCATE_ERROR with causeCode 30102/30103/30104. Idempotent by requestId. */
   allocate(req: AllocationRequest): Promise<AllocationResult>;
+  /** What allocate would give right now (same placement rules), keeping nothing: the pre-flight check. */
+  planAllocation(req: AllocationRequest): Promise<AllocationResult>;
   getAllocation(requestId: string): Promise<AllocationResult | undefined>;
   /** Gives back everything held under requestId. Returns false when there was nothing. Idempotent. */
   release(requestId: string): Promise<boolean>;

@@ -13,6 +13,7 @@ type Acts = CloneActivities & ClusterActivities;
 export const short = proxyActivities<
   Pick<
     Acts,
+    | 'precheckClone'
     | 'startMaintenance'
     | 'prepareResource'
     | 'readSourceClusterGCTime'

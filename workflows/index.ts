@@ -4,3 +4,4 @@ export { backupCluster, restoreCluster, modifyParameters, buildLogConfig } from 
 export { deleteCluster } from './deleteCluster.js';
 export { takeoverCluster } from './takeoverCluster.js';
 export { reconcileOrphans } from './reconcileOrphans.js';
+export { precheckClone } from './precheckClone.js';

@@ -3,10 +3,10 @@ import { TiemError } from '../../domain/errors.js';
 import type { CloneClusterRequest } from '../../domain/types.js';
 import { httpStatusOf, validateCloneRequestShape } from '../../domain/validation.js';
 import { AdmissionRejectedError } from '../../client/admission.js';
-import { startClone } from '../../client/clone.js';
+import { precheckClone, startClone } from '../../client/clone.js';
 import { ok, type ApiApp, type RouteDeps } from '../context.js';
 import { ApiError, validationError } from '../errors.js';
-import { CloneRequestBody, CloneResponse, errorResponses } from '../schemas.js';
+import { CloneOrPreflightResponse, CloneRequestBody, errorResponses } from '../schemas.js';
 
 export function cloneRoutes(app: ApiApp, deps: RouteDeps): void {
   /** The domain validator's clean copy, per request, from preValidation to the handler. */
@@ -33,15 +33,17 @@ export function cloneRoutes(app: ApiApp, deps: RouteDeps): void {
         summary: 'Clone a cluster (TiEM)',
         description:
           'Validation, the duplicate-name check and the maintenance locks are answered synchronously with the TiEM codes of spec §3. ' +
-          'A rejected request leaves nothing behind. The same `requestId` returns the same clone.',
+          'A rejected request leaves nothing behind. The same `requestId` returns the same clone. ' +
+          'With `dryRun: true` nothing is created: the answer lists every problem found and the plan (steps, hosts).',
         body: CloneRequestBody,
-        response: { 200: CloneResponse, ...errorResponses },
+        response: { 200: CloneOrPreflightResponse, ...errorResponses },
       },
     },
     async (req) => {
       const request = validated.get(req);
       if (!request) throw new Error('clone request not validated'); // preValidation always sets it
       if (req.validationError) throw validationError('body', req.validationError.validation ?? []);
+      if (req.body.dryRun) return ok({ dryRun: true as const, ...(await precheckClone(deps.client, request, { taskQueue: deps.taskQueue })) });
       // Admission (source checks, duplicate name, locks, the target row) runs inside the clone
       // workflow, which answers through an update: the API holds no state between starting the
       // workflow and answering, so an API crash in between cannot leave a lock or a row behind.

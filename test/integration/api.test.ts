@@ -15,6 +15,7 @@ import type {
   HostListData,
   HostsImportData,
   WorkflowDetail,
+  ClonePreflightData,
   WorkflowSummary,
 } from '../../client/api-types.js';
 import { DEMO_SOURCE, demoCloneRequest, seedSourceCluster, type SourceClusterSpec } from '../../embedded/demo-fleet.js';
@@ -342,6 +343,42 @@ describe('workflow detail', () => {
     }
     const cancel = await call('POST', '/api/v1/workflow/clone-doesNotExist000000000/cancel');
     expect({ status: cancel.status, code: cancel.body.code }).toEqual({ status: 404, code: 40101 });
+  });
+});
+
+describe('dryRun: the pre-flight of a clone request', () => {
+  test('a good request: ok, the plan with its steps and hosts, and nothing created', async () => {
+    const before = { clusters: (await stack.store.listClusters()).length, hosts: await stack.store.listHosts() };
+    const r = await clone({ ...request({ cloneStrategy: 'CDCSync' }), dryRun: true });
+    expect(r.status).toBe(200);
+    const pre = r.body.data as unknown as ClonePreflightData;
+    expect(pre).toMatchObject({ dryRun: true, ok: true, problems: [] });
+    expect(pre.plan).toMatchObject({ strategy: 'CDCSync', sourceClusterId: SOURCE.id, sourceVersion: SOURCE.version, targetVersion: SOURCE.version, parameterGroupId: 'default-v7.5' });
+    expect(pre.plan.steps).toContain('syncIncrData');
+    expect(pre.plan.hosts.map((h) => h.component).sort()).toEqual(['CDC', 'PD', 'TiDB', 'TiKV', 'TiKV', 'TiKV']);
+    expect((await stack.store.listClusters()).length).toBe(before.clusters);
+    expect(await stack.store.listHosts()).toEqual(before.hosts);
+    expect((await stack.store.getCluster(SOURCE.id))!.maintenanceStatus).toBe('');
+  });
+
+  test('a bad request: several problems at once, and nothing created (no row, no lock, no host)', async () => {
+    const taken = (await stack.store.getCluster(SOURCE.id))!.name;
+    const before = { clusters: (await stack.store.listClusters()).length, hosts: await stack.store.listHosts() };
+    const r = await clone({
+      ...request({ sourceClusterId: OLD_SOURCE.id, clusterVersion: 'v7.1.0', cloneStrategy: 'CDCSync', clusterName: taken, parameterGroupID: 'no-such-group' }),
+      copies: 5,
+      dryRun: true,
+    });
+    expect(r.status).toBe(200);
+    const pre = r.body.data as unknown as ClonePreflightData;
+    expect(pre.ok).toBe(false);
+    const codes = pre.problems.map((p) => p.code);
+    // older target (21301), too few TiKV for 5 copies (21303), the name (20101), the group (10001)
+    expect(codes).toEqual(expect.arrayContaining([21301, 21303, 20101, 10001]));
+    expect(pre.problems.length).toBeGreaterThanOrEqual(4);
+    expect((await stack.store.listClusters()).length).toBe(before.clusters);
+    expect(await stack.store.listHosts()).toEqual(before.hosts);
+    expect((await stack.store.getCluster(OLD_SOURCE.id))!.maintenanceStatus).toBe('');
   });
 });
 

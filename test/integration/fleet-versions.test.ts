@@ -3,6 +3,7 @@
 // cross-version rehearsal clone v7.1 → v8.1; TiEM's own request for a v5.2.2 source.
 import type { EmbeddedStack } from '../../embedded/stack.js';
 import { DEMO_SOURCE, seedSourceCluster, type SourceClusterSpec } from '../../embedded/demo-fleet.js';
+import { workflowIds } from '../../domain/ids.js';
 import { canLogin, eventually, node, runClone, startTestStack, type CloneRun } from './helpers.js';
 
 let stack: EmbeddedStack;
@@ -70,23 +71,38 @@ async function expectCloneOf(run: CloneRun, src: SourceClusterSpec, strategy: 'S
   }
 }
 
-test('a CDCSync and a Snapshot clone of a source of every LTS line', async () => {
-  const cases = LTS_VERSIONS.flatMap((v) => (['CDCSync', 'Snapshot'] as const).map((strategy) => ({ v, strategy })));
-  await inBatches(cases, 4, async ({ v, strategy }) => {
-    const src = source(v);
-    const run = await runClone(stack, strategy, { request: { sourceClusterId: src.id, clusterVersion: v } });
-    await expectCloneOf(run, src, strategy);
+/** Deletes a checked target (deleteCluster workflow), so the host pool serves the next clones. */
+async function deleteTarget(clusterId: string) {
+  await stack.client.workflow.execute('deleteCluster', {
+    taskQueue: stack.config.taskQueue,
+    workflowId: workflowIds.deleteCluster(clusterId),
+    args: [{ clusterId, force: false }],
   });
-}, 900_000);
+}
+
+test('a CDCSync and a Snapshot clone of a source of every LTS line', async () => {
+  // One clone of a source at a time (the source is locked while cloned); three sources at once.
+  await inBatches(LTS_VERSIONS, 3, async (v) => {
+    const src = source(v);
+    for (const strategy of ['CDCSync', 'Snapshot'] as const) {
+      const run = await runClone(stack, strategy, { request: { sourceClusterId: src.id, clusterVersion: v } });
+      await expectCloneOf(run, src, strategy);
+      await deleteTarget(run.clusterId);
+      // the delete removed the changefeed into it
+      expect((await stack.sim.cluster(src.id)).changefeeds.filter((c) => c.downstream === run.clusterId)).toEqual([]);
+    }
+  });
+}, 1_200_000);
 
 test('v7.1 → v8.1: the pre-upgrade rehearsal clone restores user data across versions, then sets the accounts', async () => {
   const src = source('v7.1.5');
   const run = await runClone(stack, 'Snapshot', { request: { sourceClusterId: src.id, clusterVersion: 'v8.1.1' } });
   await expectCloneOf(run, src, 'Snapshot', 'v8.1.1');
+  await deleteTarget(run.clusterId);
   // BR ran without the system tables (they are refused across the v7.5 privilege-table change)
   const restores = await stack.sim.operations({ op: 'br.restore', cluster: run.clusterId });
   expect(restores.map((r) => [r.exitCode, r.argv.includes('--with-sys-table=false')])).toEqual([[0, true]]);
-  expect(node(run.progress, 'reconcileAccounts').status).toBe('completed');
+  expect(node(run.progress, 'reconcileAccounts').status).toBe('done');
   expect((await stack.store.listClusterUsers(run.clusterId)).map((u) => u.name).sort()).toEqual(['CDC_Data_Sync', 'EM_Backup_Restore', 'EM_Parameter_Management', 'root']);
 }, 300_000);
 
@@ -95,6 +111,7 @@ test("TiEM's own request: a CDCSync clone of a v5.2.2 source with parameterGroup
   const run = await runClone(stack, 'CDCSync', { request: { sourceClusterId: src.id, clusterVersion: 'v5.2.2', parameterGroupID: '' } });
   await expectCloneOf(run, src, 'CDCSync');
   expect((await stack.store.getCluster(run.clusterId))!.parameterGroupId).toBe('default-v5.2');
+  await deleteTarget(run.clusterId);
 }, 300_000);
 
 describe('TiCDC v6.2–v6.5.1 (v2 has no GET/DELETE of a changefeed): no changefeed left behind on any ending path', () => {

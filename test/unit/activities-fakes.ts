@@ -173,6 +173,15 @@ export class FakeStore implements MetadataStore {
   async listHosts(): Promise<Host[]> {
     return [];
   }
+  /** The same placement as allocate, nothing kept. */
+  async planAllocation(req: AllocationRequest): Promise<AllocationResult> {
+    const keep = new Map(this.allocations);
+    const calls = this.allocateCalls.length;
+    const r = await this.allocate({ ...req, requestId: `plan-${req.requestId}` });
+    this.allocations = keep;
+    this.allocateCalls.length = calls;
+    return r;
+  }
   /** Places instance n on host 127.0.2.(11+n), ports from the low end of each range. */
   async allocate(req: AllocationRequest): Promise<AllocationResult> {
     this.allocateCalls.push(structuredClone(req));

@@ -80,6 +80,11 @@ export function mockActivities(opts: MockOptions = {}) {
   });
 
   const activities: CloneActivities = {
+    precheckClone: wrap('precheckClone', (a: { request: { cloneStrategy: 'Snapshot' | 'CDCSync' | 'TopologyClone'; sourceClusterId: string; clusterVersion: string } }) => ({
+      ok: true,
+      problems: [],
+      plan: { strategy: a.request.cloneStrategy, sourceClusterId: a.request.sourceClusterId, targetVersion: a.request.clusterVersion, steps: [], hosts: [] },
+    })),
     startMaintenance: wrap('startMaintenance', (a: { targetClusterId: string; request: { sourceClusterId: string; clusterName: string; clusterVersion: string } }) => ({
       source: { id: a.request.sourceClusterId, name: 'source', version: opts.sourceVersion ?? a.request.clusterVersion, parameterGroupId: 'default-v7.5' },
       target: {
