@@ -237,7 +237,7 @@ describe('a clone through the API', () => {
 
     const { final, seen } = await untilClosed(workFlowId);
     expect(seen.size).toBeGreaterThan(0); // observed while it ran
-    expect(final.info).toMatchObject({ workFlowId, flowName: 'CloneCluster', bizId: clusterId, bizType: 'cluster', status: 'Finished' });
+    expect(final.info).toMatchObject({ id: workFlowId, name: 'CloneCluster', bizId: clusterId, bizType: 'cluster', status: 'Finished' });
     expect(final.info.errorCode).toBeUndefined();
     expect(Date.parse(final.info.createTime)).toBeLessThanOrEqual(Date.parse(final.info.updateTime));
     expect(final.nodeNames).toEqual(final.nodes.map((n) => n.name));
@@ -495,7 +495,7 @@ describe('import: hosts and a TiUP cluster, cloned through the API, then deleted
     expect(shown.body.data).toMatchObject({ clusterId: LEGACY, clusterName: LEGACY, region: IMPORT_REGION, status: 'Running', tags: ['imported'] });
     expect(shown.body.data.instances.map((i) => i.type).sort()).toEqual(['Grafana', 'PD', 'TiDB', 'TiKV', 'TiKV', 'TiKV']);
     const flow = await detail(`takeover-${LEGACY}`);
-    expect(flow.body.data.info).toMatchObject({ flowName: 'TakeoverCluster', status: 'Finished' });
+    expect(flow.body.data.info).toMatchObject({ name: 'TakeoverCluster', status: 'Finished' });
   }, 120_000);
 
   test('the imported cluster is cloned onto the imported hosts; the clone is deleted through the API', async () => {
@@ -526,7 +526,7 @@ describe('import: hosts and a TiUP cluster, cloned through the API, then deleted
     expect(del.status).toBe(200);
     expect(del.body.data).toEqual({ workFlowId: `delete-${clusterId}`, clusterId });
     const deleted = await untilClosed(del.body.data.workFlowId, 120_000);
-    expect(deleted.final.info).toMatchObject({ flowName: 'DeleteCluster', status: 'Finished', bizId: clusterId });
+    expect(deleted.final.info).toMatchObject({ name: 'DeleteCluster', status: 'Finished', bizId: clusterId });
     expect(deleted.final.nodes.every((n) => n.status === 'Finished')).toBe(true);
     const gone = await call('GET', `/api/v1/clusters/${clusterId}`);
     expect({ status: gone.status, code: gone.body.code }).toEqual({ status: 404, code: 10003 });

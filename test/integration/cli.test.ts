@@ -81,7 +81,7 @@ test('status --json prints one document with the finished node list', async () =
   const r = await tiem(['status', finishedWorkflow, '--json']);
   expect(r.exitCode).toBe(0);
   const detail = JSON.parse(r.stdout) as WorkflowDetail;
-  expect(detail.info).toMatchObject({ workFlowId: finishedWorkflow, status: 'Finished', bizId: finishedCluster });
+  expect(detail.info).toMatchObject({ id: finishedWorkflow, status: 'Finished', bizId: finishedCluster });
   expect(detail.nodes.find((n) => n.name === 'restoreCluster')?.status).toBe('Finished');
   const human = await tiem(['status', finishedWorkflow]);
   expect(human.stdout).toMatch(/✓ restoreCluster\s+done/);
