@@ -1,7 +1,7 @@
 // Parameter group, parameter sync, max-replicas and backup strategy steps, and the four
 // activities of the modifyParameters child (validate → modify → refresh → persist, TiEM §5.3).
 import { TiemError } from '../domain/errors.js';
-import { findParameter, type ParamComponent, type ParameterDefinition } from '../domain/parameters.js';
+import { findParameter, parameterValueProblem, type ParamComponent, type ParameterDefinition } from '../domain/parameters.js';
 import { mergeServerConfigs, typedConfigValue } from '../domain/topology.js';
 import type { ClusterWithInstances, ComponentType } from '../domain/types.js';
 import type { ClusterParameter } from '../metadata/types.js';
@@ -33,31 +33,6 @@ function hasComponent(cluster: ClusterWithInstances, component: ParamComponent):
   return cluster.instances.some((i) => i.component === COMPONENT_OF[component]);
 }
 
-const SIZE = /^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|PB|KiB|MiB|GiB|TiB|PiB|K|M|G|T)?$/i;
-const BOOL = /^(true|false|on|off|0|1)$/i;
-
-/** Why `value` is not acceptable for `def`, or undefined when it is. */
-export function parameterValueProblem(def: ParameterDefinition, value: string): string | undefined {
-  const v = value.trim();
-  switch (def.type) {
-    case 'int': {
-      if (!/^-?\d+$/.test(v)) return 'not an integer';
-      if (def.range) {
-        const n = BigInt(v);
-        if (n < BigInt(Math.trunc(def.range[0])) || n > BigInt(Math.trunc(def.range[1]))) return `out of range [${def.range[0]}, ${def.range[1]}]`;
-      }
-      return undefined;
-    }
-    case 'enum':
-      return def.values && !def.values.includes(v) ? `not one of ${def.values.join(', ')}` : undefined;
-    case 'bool':
-      return BOOL.test(v) ? undefined : 'not a boolean';
-    case 'size':
-      return SIZE.test(v) ? undefined : 'not a size';
-    default:
-      return undefined;
-  }
-}
 
 function validationError(p: ClusterParameter, reason: string): TiemError {
   return new TiemError('PARAMETER_INVALID', `Validation parameter \`${keyOf(p)}\` failed, update value: ${p.value}, ${reason}`);

@@ -258,6 +258,89 @@ export const TiemWorkflowListResponse = Type.Object(
 export const WorkflowStopStartBody = Type.Object({ workFlowId: Type.String({ minLength: 1, maxLength: 255 }) }, { additionalProperties: false });
 export const EmptyResponse = envelope(Type.Object({}), 'EmptyResponse');
 
+// --- parameter groups (TiEM /api/v1/param-groups) -------------------------------------------------
+
+const ParameterGroupParameterInfo = Type.Object({
+  paramId: Type.String({ description: 'ours: <component>.<name>' }),
+  category: Type.String(),
+  name: Type.String(),
+  instanceType: Type.String(),
+  systemVariable: Type.String(),
+  type: Type.Integer(),
+  unit: Type.String(),
+  unitOptions: Type.Array(Type.String()),
+  range: Type.Array(Type.String()),
+  rangeType: Type.Integer(),
+  hasReboot: Type.Integer(),
+  hasApply: Type.Integer(),
+  defaultValue: Type.String(),
+  updateSource: Type.Integer(),
+  readOnly: Type.Integer(),
+  description: Type.String(),
+  note: Type.String(),
+  createTime: Type.Integer(),
+  updateTime: Type.Integer(),
+});
+
+export const ParameterGroupInfo = Type.Object(
+  {
+    paramGroupId: Type.String(),
+    name: Type.String(),
+    dbType: Type.Integer({ description: '1 TiDB' }),
+    hasDefault: Type.Integer({ description: '1 default, 2 custom' }),
+    clusterVersion: Type.String(),
+    clusterSpec: Type.String(),
+    groupType: Type.Integer({ description: '1 cluster' }),
+    note: Type.String(),
+    createTime: Type.Integer({ description: 'Unix seconds' }),
+    updateTime: Type.Integer({ description: 'Unix seconds' }),
+    params: Type.Union([Type.Array(ParameterGroupParameterInfo), Type.Null()], { description: 'null in the list unless hasDetail' }),
+  },
+  { $id: 'ParameterGroupInfo', description: "TiEM's ParameterGroupInfo" },
+);
+
+export const ParameterGroupListQuery = Type.Object({
+  name: Type.Optional(Type.String({ maxLength: L.MAX_ID_LENGTH })),
+  dbType: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 })),
+  hasDefault: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 })),
+  clusterVersion: Type.Optional(Type.String({ maxLength: L.MAX_LABEL_LENGTH })),
+  clusterSpec: Type.Optional(Type.String({ maxLength: L.MAX_LABEL_LENGTH })),
+  hasDetail: Type.Optional(Type.Boolean()),
+  page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, default: 1 })),
+  pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 20 })),
+});
+
+export const ParameterGroupListResponse = Type.Object(
+  {
+    code: Type.Literal(0),
+    message: Type.String(),
+    data: Type.Array(Type.Ref('ParameterGroupInfo')),
+    page: Type.Object({ page: Type.Integer(), pageSize: Type.Integer(), total: Type.Integer() }),
+  },
+  { $id: 'ParameterGroupListResponse', description: "TiEM's QueryParameterGroupResp list with its page object" },
+);
+
+export const ParameterGroupIdParams = Type.Object({ paramGroupId: Type.String({ minLength: 1, maxLength: L.MAX_ID_LENGTH }) });
+export const ParameterGroupResponse = envelope(Type.Ref('ParameterGroupInfo'), 'ParameterGroupResponse');
+
+export const CreateParameterGroupBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: L.MAX_ID_LENGTH }),
+    dbType: Type.Integer({ minimum: 1, maximum: 2, description: '1 TiDB (2, DM, is not supported)' }),
+    clusterVersion: Type.String({ pattern: '^v[0-9]+\\.[0-9]+(\\.[0-9]+)?$', maxLength: L.MAX_LABEL_LENGTH }),
+    clusterSpec: Type.String({ minLength: 1, maxLength: L.MAX_LABEL_LENGTH }),
+    groupType: Type.Integer({ minimum: 1, maximum: 2, description: '1 cluster (2, instance, is not supported)' }),
+    note: Type.Optional(Type.String({ maxLength: 255 })),
+    params: Type.Array(
+      Type.Object({ paramId: Type.String({ minLength: 1, maxLength: 128 }), defaultValue: Type.String({ maxLength: 1024 }), note: Type.Optional(Type.String({ maxLength: 255 })) }),
+      { maxItems: 256 },
+    ),
+    addParams: Type.Optional(Type.Array(Type.Unknown(), { maxItems: 0, description: 'new parameter definitions are not supported' })),
+  },
+  { description: "TiEM's CreateParameterGroupReq" },
+);
+export const ParameterGroupIdResponse = envelope(Type.Object({ paramGroupId: Type.String() }), 'ParameterGroupIdResponse');
+
 export const WorkflowCancelResponse = envelope(Type.Object({ workFlowId: Type.String() }), 'WorkflowCancelResponse');
 
 // --- clusters ---------------------------------------------------------------------------------
@@ -432,7 +515,7 @@ export const RepairListResponse = envelope(Type.Object({ repairs: Type.Array(Typ
  * Response schemas referenced by `$ref` (fastify.addSchema): named components of the OpenAPI
  * document. Request schemas stay inline, since the TypeBox validator compiles each one alone.
  */
-export const SHARED_SCHEMAS: TSchema[] = [ErrorEnvelope, CloneResponseData, ClonePreflightData, CloneProgress, WorkflowInfo, WorkflowDetail, WorkflowSummary, ClusterInfo, ClusterDetail, HostInfo, Orphan, RepairRecord, ReconcileReport];
+export const SHARED_SCHEMAS: TSchema[] = [ErrorEnvelope, CloneResponseData, ClonePreflightData, ParameterGroupInfo, CloneProgress, WorkflowInfo, WorkflowDetail, WorkflowSummary, ClusterInfo, ClusterDetail, HostInfo, Orphan, RepairRecord, ReconcileReport];
 
 // --- the schemas and api/types.ts describe the same wire shapes ---------------------------------
 
@@ -447,6 +530,8 @@ export type _WireChecks = [
   Mutual<Static<typeof ClusterDetail>, Wire.ClusterDetail>,
   Mutual<Static<typeof CloneProgress>, NonNullable<Wire.WorkflowDetail['progress']>>,
   Mutual<Static<typeof WorkflowInfo>, Wire.WorkflowInfo>,
+  Mutual<Static<typeof ParameterGroupInfo>, Wire.ParameterGroupInfo>,
+  Narrows<Static<typeof CreateParameterGroupBody>, Wire.CreateParameterGroupBody>,
   Mutual<Static<typeof WorkflowStopStartBody>, Wire.WorkflowStopStartBody>,
   Mutual<Static<typeof HostInfo>, Wire.HostInfo>,
   Mutual<Static<typeof HostBody>, Wire.HostBody>,

@@ -16,6 +16,7 @@ import { cloneRoutes } from './routes/clone.js';
 import { clusterRoutes } from './routes/clusters.js';
 import { reconcilerRoutes } from './routes/reconciler.js';
 import { resourceRoutes } from './routes/resources.js';
+import { parameterGroupRoutes } from './routes/parameter-groups.js';
 import { systemRoutes } from './routes/system.js';
 import { workflowRoutes } from './routes/workflows.js';
 import { SHARED_SCHEMAS } from './schemas.js';
@@ -87,6 +88,7 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
     workflowRoutes(api, routeDeps);
     clusterRoutes(api, routeDeps);
     resourceRoutes(api, routeDeps);
+    parameterGroupRoutes(api, routeDeps);
     reconcilerRoutes(api, routeDeps);
   });
   return app;

@@ -6,6 +6,8 @@ import type {
   ClusterInfo,
   ClonePreflightData,
   CloneRequestBody,
+  CreateParameterGroupBody,
+  ParameterGroupInfo,
   CloneResponseData,
   Envelope,
   HostBody,
@@ -130,6 +132,21 @@ export class ApiClient {
 
   importHosts(hosts: HostBody[]): Promise<{ hostIds: string[] }> {
     return this.call('POST', '/api/v1/resources/hosts', { hosts });
+  }
+
+  /** TiEM's parameter group list (defaults first); `clusterVersion` a minor version, `hasDefault` 1 default / 2 custom. */
+  listParameterGroups(q: { clusterVersion?: string; name?: string; hasDefault?: number; hasDetail?: boolean; pageSize?: number } = {}): Promise<ParameterGroupInfo[]> {
+    const p = new URLSearchParams();
+    for (const [k, v] of Object.entries({ pageSize: 1000, ...q })) if (v !== undefined && v !== '') p.set(k, String(v));
+    return this.call('GET', `/api/v1/param-groups/?${p.toString()}`);
+  }
+
+  getParameterGroup(id: string): Promise<ParameterGroupInfo> {
+    return this.call('GET', `/api/v1/param-groups/${encodeURIComponent(id)}`);
+  }
+
+  createParameterGroup(body: CreateParameterGroupBody): Promise<{ paramGroupId: string }> {
+    return this.call('POST', '/api/v1/param-groups/', body);
   }
 
   async listHosts(): Promise<HostInfo[]> {

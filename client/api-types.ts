@@ -195,3 +195,53 @@ export interface HealthStatus {
 // POST /api/v1/reconciler/run {dryRun?} → what was found and repaired; GET /api/v1/reconciler/repairs
 export type { ReconcileReport } from '../workflows/reconcileOrphans.js';
 export type { RepairRecord } from '../metadata/types.js';
+
+// Parameter groups, TiEM's /api/v1/param-groups (pingcap/tiunimanager message/parametergroup.go,
+// common/structs/parametergroup.go). Our parameter ids (`paramId`) are `<component>.<name>`,
+// e.g. `tikv.raftstore.apply-pool-size`.
+export interface ParameterGroupParameterInfo {
+  paramId: string;
+  category: string; // the component
+  name: string;
+  instanceType: string; // TiDB | TiKV | PD | TiFlash | CDC
+  systemVariable: string;
+  type: number; // 0 int, 1 string, 2 bool, 3 float, 4 array (TiEM)
+  unit: string;
+  unitOptions: string[];
+  range: string[];
+  rangeType: number; // 0 none, 1 continuous, 2 discrete
+  hasReboot: number;
+  hasApply: number;
+  defaultValue: string;
+  updateSource: number; // 0 TiUP, 1 SQL, 2 TiUP+SQL
+  readOnly: number;
+  description: string;
+  note: string;
+  createTime: number;
+  updateTime: number;
+}
+
+export interface ParameterGroupInfo {
+  paramGroupId: string;
+  name: string;
+  dbType: number; // 1 TiDB
+  hasDefault: number; // 1 default, 2 custom
+  clusterVersion: string;
+  clusterSpec: string;
+  groupType: number; // 1 cluster
+  note: string;
+  createTime: number; // Unix seconds, as TiEM
+  updateTime: number;
+  params: ParameterGroupParameterInfo[] | null; // null unless hasDetail (list) — always set in detail
+}
+
+// POST /api/v1/param-groups/ → Envelope<{ paramGroupId }>
+export interface CreateParameterGroupBody {
+  name: string;
+  dbType: number;
+  clusterVersion: string;
+  clusterSpec: string;
+  groupType: number;
+  note?: string;
+  params: { paramId: string; defaultValue: string; note?: string }[];
+}

@@ -1,6 +1,6 @@
-// `tiem cluster list|show|takeover|delete`, `tiem hosts import|list` and `tiem reconcile`.
+// `tiem cluster list|show|takeover|delete`, `tiem hosts import|list`, `tiem param-group list|show|create` and `tiem reconcile`.
 import { readFileSync } from 'node:fs';
-import type { ClusterDetail, TakeoverRequestBody } from './api-types.js';
+import type { ClusterDetail, CreateParameterGroupBody, TakeoverRequestBody } from './api-types.js';
 import { TiemError } from '../domain/errors.js';
 import { EXIT, parse, readPassword, requirePositional, table, type CliContext, type ExitCode } from './cli-common.js';
 import { exitCodeOfWorkflow, watchIntervalMs, watchWorkflow } from './cli-watch.js';
@@ -151,4 +151,42 @@ export async function reconcileCommand(ctx: CliContext, argv: string[]): Promise
     for (const l of table(['KIND', 'SUBJECT', 'HOLDER', 'OUTCOME', 'DONE'], report.repairs.map((r) => [r.kind, r.subject, r.holder, r.outcome, r.error ?? r.action]))) console.log(l);
   }
   return report.repairs.some((r) => r.outcome === 'failed') ? EXIT.failed : EXIT.ok;
+}
+
+export async function parameterGroupCommand(ctx: CliContext, argv: string[]): Promise<ExitCode> {
+  const [sub, ...rest] = argv;
+  switch (sub) {
+    case 'list': {
+      const { values } = parse(rest, { version: { type: 'string' }, name: { type: 'string' }, custom: { type: 'boolean' } });
+      const groups = await ctx.api.listParameterGroups({ clusterVersion: values.version, name: values.name, hasDefault: values.custom ? 2 : undefined });
+      if (ctx.json) console.log(JSON.stringify(groups));
+      else for (const l of table(['ID', 'NAME', 'VERSION', 'KIND', 'SPEC', 'NOTE'], groups.map((g) => [g.paramGroupId, g.name, g.clusterVersion, g.hasDefault === 1 ? 'default' : 'custom', g.clusterSpec, g.note]))) console.log(l);
+      return EXIT.ok;
+    }
+    case 'show': {
+      const { positionals } = parse(rest, {}, true);
+      const g = await ctx.api.getParameterGroup(requirePositional(positionals, '<paramGroupId>'));
+      if (ctx.json) console.log(JSON.stringify(g));
+      else {
+        console.log(`${g.paramGroupId}  ${g.name}  ${g.clusterVersion}  ${g.hasDefault === 1 ? 'default' : 'custom'}`);
+        for (const l of table(['PARAMETER', 'VALUE', 'APPLIED BY', 'REBOOT'], (g.params ?? []).map((p) => [p.paramId, p.defaultValue, ['TiUP', 'SQL', 'TiUP+SQL'][p.updateSource] ?? '', p.hasReboot ? 'yes' : 'no']))) console.log(l);
+      }
+      return EXIT.ok;
+    }
+    case 'create': {
+      const { positionals } = parse(rest, {}, true);
+      const file = requirePositional(positionals, '<group.json>');
+      let body: CreateParameterGroupBody;
+      try {
+        body = JSON.parse(readFileSync(file, 'utf8')) as CreateParameterGroupBody;
+      } catch (err) {
+        throw new TiemError('MARSHAL_ERROR', `${file}: ${(err as Error).message}`);
+      }
+      const { paramGroupId } = await ctx.api.createParameterGroup(body);
+      console.log(ctx.json ? JSON.stringify({ paramGroupId }) : `created parameter group ${paramGroupId}`);
+      return EXIT.ok;
+    }
+    default:
+      throw new TiemError('PARAMETER_INVALID', 'usage: tiem param-group list | show <paramGroupId> | create <group.json>');
+  }
 }

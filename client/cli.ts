@@ -9,7 +9,7 @@
 // Exit codes: 0 success · 1 failed (workflow failed, API 5xx) · 2 bad input or refused (4xx incl.
 // 409, and the admission refusals 21301–21304 the spec answers with 500) · 3 cancelled ·
 // 4 cannot reach the API or not authorised. Errors always show the TiEM code: `error [20114]: …`.
-import { clusterCommand, hostsCommand, reconcileCommand } from './cli-clusters.js';
+import { clusterCommand, hostsCommand, parameterGroupCommand, reconcileCommand } from './cli-clusters.js';
 import { apiFromEnv, DEFAULT_API_URL, EXIT, reportError, type CliContext, type ExitCode } from './cli-common.js';
 import { cancelCommand, cloneCommand, listCommand, statusCommand, stopStartCommand, watchCommand } from './cli-workflows.js';
 
@@ -56,6 +56,12 @@ Finds what closed workflows (terminated, timed out, failed in cleanup) left behi
 sources, maintenance locks, hosts of never deployed targets, changefeeds into unfinished targets —
 and repairs it, the source first. --dry-run lists what it would repair and changes nothing.
 history lists past repairs (the scheduled runs' too), newest first.`,
+  'param-group': `usage: tiem param-group list [--version vX.Y] [--name <substring>] [--custom] [--json]
+       tiem param-group show <paramGroupId> [--json]
+       tiem param-group create <group.json> [--json]
+TiEM's parameter groups: a default one per minor version from v5.0 to v8.5, and custom ones.
+group.json is TiEM's CreateParameterGroupReq: {"name","dbType":1,"clusterVersion","clusterSpec","groupType":1,
+"note","params":[{"paramId":"<component>.<name>","defaultValue":"…"}]}.`,
   hosts: `usage: tiem hosts import <file.csv|file.json> [--json]
        tiem hosts list [--json]
 CSV header: ip,hostName,region,zone,rack,arch,cpuCores,memory,disks
@@ -75,6 +81,7 @@ commands:
   cancel     cancel a workflow (compensation runs)
   cluster    list | show | takeover | delete
   hosts      import | list the host pool
+  param-group  list | show | create parameter groups
   reconcile  repair what closed workflows left behind (--dry-run: list it) | history
   help       this text; \`tiem <command> --help\` for a command
 
@@ -91,6 +98,7 @@ const COMMANDS: Record<string, (ctx: CliContext, argv: string[]) => Promise<Exit
   cancel: cancelCommand,
   cluster: clusterCommand,
   hosts: hostsCommand,
+  'param-group': parameterGroupCommand,
   reconcile: reconcileCommand,
 };
 

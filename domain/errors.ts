@@ -13,6 +13,8 @@ export const TiemErrorCode = {
   DUPLICATED_NAME: 20101,
   CLUSTER_MAINTENANCE_CONFLICT: 20114,
   CLUSTER_PARAMETER_QUERY_ERROR: 20514,
+  PARAMETER_GROUP_DETAIL_ERROR: 20508,
+  PARAMETER_GROUP_NAME_ALREADY_EXISTS: 20516,
   BACKUP_RECORD_QUERY_FAILED: 20604,
   CHANGE_FEED_EXECUTE_ERROR: 21206,
   CHECK_CLUSTER_VERSION_ERROR: 21301,
@@ -46,6 +48,9 @@ const explanations: Partial<Record<TiemErrorName, [string, number]>> = {
   DUPLICATED_NAME: ['Duplicated cluster name', 400],
   CLUSTER_MAINTENANCE_CONFLICT: ['Cluster maintenance status conflict', 409],
   CLUSTER_PARAMETER_QUERY_ERROR: ['Failed to query cluster parameters', 500],
+  // TiEM answers both with 500; a missing group is 404 and a taken name 409 here (the codes are TiEM's).
+  PARAMETER_GROUP_DETAIL_ERROR: ['Failed to get parameter group details', 404],
+  PARAMETER_GROUP_NAME_ALREADY_EXISTS: ['Parameter group name already exists', 409],
   BACKUP_RECORD_QUERY_FAILED: ['Failed to query backup record', 500],
   CHANGE_FEED_EXECUTE_ERROR: ['Failed to execute changefeed', 500],
   CHECK_CLUSTER_VERSION_ERROR: ['Cluster version not support', 500],

@@ -67,3 +67,29 @@ export const DEFAULT_GROUP_VERSIONS = [
 export function findParameter(component: string, name: string): ParameterDefinition | undefined {
   return PARAMETER_CATALOG.find((p) => p.component === component && p.name === name);
 }
+
+const SIZE = /^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|PB|KiB|MiB|GiB|TiB|PiB|K|M|G|T)?$/i;
+const BOOL = /^(true|false|on|off|0|1)$/i;
+
+/** Why `value` is not acceptable for `def`, or undefined when it is. */
+export function parameterValueProblem(def: ParameterDefinition, value: string): string | undefined {
+  const v = value.trim();
+  switch (def.type) {
+    case 'int': {
+      if (!/^-?\d+$/.test(v)) return 'not an integer';
+      if (def.range) {
+        const n = BigInt(v);
+        if (n < BigInt(Math.trunc(def.range[0])) || n > BigInt(Math.trunc(def.range[1]))) return `out of range [${def.range[0]}, ${def.range[1]}]`;
+      }
+      return undefined;
+    }
+    case 'enum':
+      return def.values && !def.values.includes(v) ? `not one of ${def.values.join(', ')}` : undefined;
+    case 'bool':
+      return BOOL.test(v) ? undefined : 'not a boolean';
+    case 'size':
+      return SIZE.test(v) ? undefined : 'not a size';
+    default:
+      return undefined;
+  }
+}

@@ -116,6 +116,7 @@ export class KyselyMetadataStore implements MetadataStore {
   getParameterGroup: Store['getParameterGroup'] = (id) => records.getParameterGroup(this.db, id);
   findDefaultParameterGroup: Store['findDefaultParameterGroup'] = (v) => records.findDefaultParameterGroup(this.db, v);
   addParameterGroup: Store['addParameterGroup'] = (g) => records.addParameterGroup(this.db, g);
+  listParameterGroups: Store['listParameterGroups'] = (f) => records.listParameterGroups(this.db, f);
   listClusterParameters: Store['listClusterParameters'] = (clusterId) => records.listClusterParameters(this.db, clusterId);
   saveClusterParameters: Store['saveClusterParameters'] = (clusterId, params) =>
     records.saveClusterParameters(this.db, clusterId, params);

@@ -376,6 +376,18 @@ const m004GcHoldsAndRepairs: Migration = {
   },
 };
 
+/** TiEM's group fields a client can set: the spec it is for ("8C16G") and a note. */
+const m006ParameterGroupSpecAndNote: Migration = {
+  async up(db: AnyDb) {
+    await db.schema.alterTable('parameter_groups').addColumn('cluster_spec', 'varchar(64)', (c) => c.notNull().defaultTo('')).execute();
+    await db.schema.alterTable('parameter_groups').addColumn('note', 'varchar(255)', (c) => c.notNull().defaultTo('')).execute();
+  },
+  async down(db: AnyDb) {
+    await db.schema.alterTable('parameter_groups').dropColumn('note').execute();
+    await db.schema.alterTable('parameter_groups').dropColumn('cluster_spec').execute();
+  },
+};
+
 /** All migrations, by name; names sort in the order they must run. */
 export const MIGRATIONS: Record<string, Migration> = {
   '001_initial': m001Initial,
@@ -383,6 +395,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '003_restore_records': m003RestoreRecords,
   '004_gc_holds_and_repairs': m004GcHoldsAndRepairs,
   '005_default_groups_for_every_minor': m005DefaultGroupsForEveryMinor,
+  '006_parameter_group_spec_and_note': m006ParameterGroupSpecAndNote,
 };
 
 class InCodeMigrationProvider implements MigrationProvider {

@@ -182,7 +182,22 @@ export async function getParameterGroup(db: Db, id: string): Promise<ParameterGr
     clusterVersion: g.cluster_version,
     isDefault: toBool(g.is_default),
     params: params.map((p) => ({ component: p.component as ParameterGroup['params'][number]['component'], name: p.name, defaultValue: p.default_value })),
+    clusterSpec: g.cluster_spec,
+    note: g.note,
+    createdAt: g.created_at,
   };
+}
+
+export async function listParameterGroups(db: Db, f: { clusterVersion?: string; isDefault?: boolean; name?: string } = {}): Promise<ParameterGroup[]> {
+  let q = db.selectFrom('parameter_groups').select('id');
+  if (f.clusterVersion) q = q.where('cluster_version', '=', minorVersionOf(f.clusterVersion));
+  if (f.isDefault !== undefined) q = q.where('is_default', '=', toInt(f.isDefault));
+  // a name substring, compared in code (a LIKE pattern would need escaping per dialect)
+  const rows = await q.orderBy('is_default', 'desc').orderBy('created_at', 'desc').orderBy('id').execute();
+  const out: ParameterGroup[] = [];
+  for (const r of rows) out.push((await getParameterGroup(db, r.id))!);
+  const name = f.name?.toLowerCase();
+  return name ? out.filter((g) => g.name.toLowerCase().includes(name)) : out;
 }
 
 export async function findDefaultParameterGroup(db: Db, minorVersion: string): Promise<ParameterGroup | undefined> {
@@ -202,9 +217,9 @@ export async function addParameterGroup(db: Db, g: ParameterGroup): Promise<void
   await db.transaction().execute(async (trx) => {
     await trx
       .insertInto('parameter_groups')
-      .values({ id: g.id, name: g.name, cluster_version: g.clusterVersion, is_default: toInt(g.isDefault), created_at: nowIso() })
+      .values({ id: g.id, name: g.name, cluster_version: g.clusterVersion, is_default: toInt(g.isDefault), created_at: nowIso(), cluster_spec: g.clusterSpec ?? '', note: g.note ?? '' })
       .onConflict((oc) =>
-        oc.column('id').doUpdateSet({ name: g.name, cluster_version: g.clusterVersion, is_default: toInt(g.isDefault) }),
+        oc.column('id').doUpdateSet({ name: g.name, cluster_version: g.clusterVersion, is_default: toInt(g.isDefault), cluster_spec: g.clusterSpec ?? '', note: g.note ?? '' }),
       )
       .execute();
     await trx.deleteFrom('parameter_group_params').where('group_id', '=', g.id).execute();

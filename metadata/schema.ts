@@ -2,6 +2,7 @@
 // SQLite and PostgreSQL: JSON as TEXT (serialized by the store), booleans as 0/1 integers,
 // timestamps as ISO-8601 TEXT, sizes and resources as double precision (never bigint, which pg
 // returns as a string).
+import type { Generated } from 'kysely';
 export interface ClustersTable {
   id: string;
   name: string;
@@ -175,6 +176,8 @@ export interface ParameterGroupsTable {
   cluster_version: string;
   is_default: number;
   created_at: string;
+  cluster_spec: Generated<string>;
+  note: Generated<string>;
 }
 
 export interface ParameterGroupParamsTable {

@@ -155,6 +155,10 @@ export interface ParameterGroup {
   clusterVersion: string;
   isDefault: boolean;
   params: ParameterGroupParam[];
+  /** TiEM's clusterSpec ("8C16G") and note; '' when not given. */
+  clusterSpec?: string;
+  note?: string;
+  createdAt?: string;
 }
 
 export interface ClusterParameter {
@@ -312,6 +316,8 @@ export interface MetadataStore {
   /** First default group for a minor version ("v7.5"). */
   findDefaultParameterGroup(minorVersion: string): Promise<ParameterGroup | undefined>;
   addParameterGroup(g: ParameterGroup): Promise<void>;
+  /** Groups, defaults first then newest, filtered by minor version, kind and a name substring. */
+  listParameterGroups(filter?: { clusterVersion?: string; isDefault?: boolean; name?: string }): Promise<ParameterGroup[]>;
   listClusterParameters(clusterId: string): Promise<ClusterParameter[]>;
   /** Upsert by (cluster, component, name). */
   saveClusterParameters(clusterId: string, params: ClusterParameter[]): Promise<void>;

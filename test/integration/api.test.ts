@@ -346,6 +346,35 @@ describe('workflow detail', () => {
   });
 });
 
+describe("parameter groups (TiEM's /api/v1/param-groups)", () => {
+  type Group = { paramGroupId: string; name: string; hasDefault: number; clusterVersion: string; clusterSpec: string; params: { paramId: string; defaultValue: string }[] | null };
+  test('a default group for every minor from v5.0 to v8.5; detail with the parameters; a custom group is created and used', async () => {
+    const defaults = await call<Group[]>('GET', '/api/v1/param-groups/?hasDefault=1&pageSize=100');
+    expect(defaults.status).toBe(200);
+    const versions = defaults.body.data.map((g) => g.clusterVersion);
+    for (const v of ['v5.0', 'v5.2', 'v5.4', 'v6.1', 'v6.5', 'v7.1', 'v7.5', 'v7.6', 'v8.1', 'v8.5']) expect(versions).toContain(v);
+    expect((defaults.body as unknown as { page: { total: number } }).page.total).toBe(25);
+    expect(defaults.body.data.every((g) => g.params === null)).toBe(true);
+    const one = await call<Group>('GET', '/api/v1/param-groups/default-v7.5');
+    expect(one.body.data).toMatchObject({ paramGroupId: 'default-v7.5', hasDefault: 1, clusterVersion: 'v7.5' });
+    expect(one.body.data.params).toEqual(expect.arrayContaining([expect.objectContaining({ paramId: 'tikv.raftstore.apply-pool-size', defaultValue: '2' })]));
+    expect(await call('GET', '/api/v1/param-groups/nope')).toMatchObject({ status: 404, body: { code: 20508 } });
+
+    const body = { name: 'api-tuned-7.5', dbType: 1, clusterVersion: 'v7.5', clusterSpec: '8C16G', groupType: 1, note: 'tuned', params: [{ paramId: 'tikv.raftstore.apply-pool-size', defaultValue: '6' }] };
+    expect(await call('POST', '/api/v1/param-groups/', { json: { ...body, params: [{ paramId: 'tikv.no-such', defaultValue: '1' }] } })).toMatchObject({ status: 400, body: { code: 10001 } });
+    expect(await call('POST', '/api/v1/param-groups/', { json: { ...body, params: [{ paramId: 'tikv.raftstore.apply-pool-size', defaultValue: '999' }] } })).toMatchObject({ status: 400, body: { code: 10001 } });
+    const created = await call<{ paramGroupId: string }>('POST', '/api/v1/param-groups/', { json: body });
+    expect(created.status).toBe(200);
+    const id = created.body.data.paramGroupId;
+    expect(await call('POST', '/api/v1/param-groups/', { json: body })).toMatchObject({ status: 409, body: { code: 20516 } });
+    const custom = await call<Group[]>('GET', '/api/v1/param-groups/?name=tuned&hasDetail=true');
+    expect(custom.body.data).toEqual([expect.objectContaining({ paramGroupId: id, hasDefault: 2, clusterSpec: '8C16G', params: [expect.objectContaining({ paramId: 'tikv.raftstore.apply-pool-size', defaultValue: '6' })] })]);
+    // a clone may name it
+    const pre = await clone({ ...request({ parameterGroupID: id }), dryRun: true });
+    expect((pre.body.data as unknown as ClonePreflightData).plan.parameterGroupId).toBe(id);
+  });
+});
+
 describe('dryRun: the pre-flight of a clone request', () => {
   test('a good request: ok, the plan with its steps and hosts, and nothing created', async () => {
     const before = { clusters: (await stack.store.listClusters()).length, hosts: await stack.store.listHosts() };

@@ -189,6 +189,27 @@ test('cluster list and show', async () => {
   expect(missing.stderr).toContain('error [10003]');
 });
 
+test('param-group list / show / create, and clone --dry-run with the new group', async () => {
+  const list = await tiem(['param-group', 'list', '--version', 'v5.2']);
+  expect(list.exitCode).toBe(0);
+  expect(list.stdout).toMatch(/^default-v5\.2\s+default-v5\.2\s+v5\.2\s+default/m);
+  const show = await tiem(['param-group', 'show', 'default-v8.5']);
+  expect(show.stdout).toMatch(/^pd\.replication\.max-replicas\s+3\s+TiUP\+SQL\s+yes/m);
+  const file = join(dir, 'group.json');
+  writeFileSync(file, JSON.stringify({ name: 'cli-group', dbType: 1, clusterVersion: 'v7.5', clusterSpec: '8C16G', groupType: 1, params: [{ paramId: 'tidb.log.level', defaultValue: 'warn' }] }));
+  const created = await tiem(['param-group', 'create', file, '--json']);
+  expect(created.exitCode).toBe(0);
+  const { paramGroupId } = JSON.parse(created.stdout) as { paramGroupId: string };
+  const dryRunFile = join(dir, 'dry-run.json');
+  writeFileSync(dryRunFile, JSON.stringify({ ...demoCloneRequest({ clusterName: 'cli-dry-run', cloneStrategy: 'Snapshot', sourceClusterId: SOURCE.id }), parameterGroupID: paramGroupId }));
+  const dry = await tiem(['clone', '--file', dryRunFile, '--password-stdin', '--dry-run'], { input: 'Dry-Run-Passw0rd\n' });
+  expect(dry.exitCode).toBe(0);
+  expect(dry.stdout).toContain('dry run: no problem found, nothing was created');
+  expect(dry.stdout).toContain(`parameter group ${paramGroupId}`);
+  const bad = await tiem(['clone', '--file', dryRunFile, '--password-stdin', '--dry-run'], { input: 'short\n' });
+  expect(bad.exitCode).toBe(2);
+});
+
 test('hosts import of a CSV file adds the hosts to the pool', async () => {
   const csv = join(dir, 'hosts.csv');
   writeFileSync(

@@ -276,6 +276,11 @@ export class FakeStore implements MetadataStore {
   async addParameterGroup(g: ParameterGroup) {
     this.groups.set(g.id, g);
   }
+  async listParameterGroups(f: { clusterVersion?: string; isDefault?: boolean; name?: string } = {}) {
+    return [...this.groups.values()].filter(
+      (g) => (!f.clusterVersion || g.clusterVersion === f.clusterVersion) && (f.isDefault === undefined || g.isDefault === f.isDefault) && (!f.name || g.name.includes(f.name)),
+    );
+  }
   async listClusterParameters(clusterId: string) {
     return this.params.get(clusterId) ?? [];
   }

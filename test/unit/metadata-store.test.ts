@@ -385,6 +385,7 @@ describe('parameters', () => {
       clusterVersion: 'v7.5',
       isDefault: false,
       params: [{ component: 'tikv', name: 'raftstore.apply-pool-size', defaultValue: '4' }],
+      clusterSpec: '8C16G',
     });
     expect(await t.store.getParameterGroup('pg-custom')).toEqual({
       id: 'pg-custom',
@@ -392,7 +393,15 @@ describe('parameters', () => {
       clusterVersion: 'v7.5',
       isDefault: false,
       params: [{ component: 'tikv', name: 'raftstore.apply-pool-size', defaultValue: '4' }],
+      clusterSpec: '8C16G',
+      note: '',
+      createdAt: expect.any(String),
     });
+    // listed after the defaults, found by a name substring and by its minor version
+    const listed = await t.store.listParameterGroups({ clusterVersion: 'v7.5.1' });
+    expect(listed.map((g) => g.id)).toEqual(['default-v7.5', 'pg-custom']);
+    expect((await t.store.listParameterGroups({ name: 'CUSTOM-2' })).map((g) => g.id)).toEqual(['pg-custom']);
+    expect((await t.store.listParameterGroups({ isDefault: false })).map((g) => g.id)).toEqual(['pg-custom']);
     // The seeded default stays the default for v7.5.
     expect((await t.store.findDefaultParameterGroup('v7.5'))!.id).toBe('default-v7.5');
     expect(await t.store.getParameterGroup('missing')).toBeUndefined();
