@@ -18,6 +18,7 @@ type ParameterActivities = Pick<
   | 'syncParameters'
   | 'adjustParameters'
   | 'validationParameter'
+  | 'failParameter'
   | 'modifyParameter'
   | 'refreshParameter'
   | 'persistParameter'
@@ -40,6 +41,7 @@ function validationError(p: ClusterParameter, reason: string): TiemError {
 
 export function createParameterActivities(deps: ActivityDeps): ParameterActivities {
   const { store, tiup } = deps;
+  const self = (): ParameterActivities => activities;
 
   /** Apply mode keeps host-dependent parameters as deployed: store their live value (TiEM reads them back). */
   async function liveValues(cluster: ClusterWithInstances, params: ClusterParameter[]): Promise<Map<string, string>> {
@@ -59,7 +61,7 @@ export function createParameterActivities(deps: ActivityDeps): ParameterActiviti
     return live;
   }
 
-  return {
+  const activities: ParameterActivities = {
     // Idempotent: a read of the group.
     async applyParameterGroup({ targetClusterId, parameterGroupId }) {
       const group = parameterGroupId ? await store.getParameterGroup(parameterGroupId) : undefined;
@@ -188,5 +190,17 @@ export function createParameterActivities(deps: ActivityDeps): ParameterActiviti
         await store.updateCluster(input.clusterId, { parameterGroupId: input.parameterGroupId });
       }
     },
+
+    // Idempotent: writes the saved (absolute) values again; nothing saved, nothing done.
+    async failParameter(input) {
+      const saved = await store.listClusterParameters(input.clusterId);
+      const restore = input.params.flatMap((p) => saved.filter((s) => s.component === p.component && s.name === p.name));
+      if (!restore.length) return [`no saved values of ${input.params.map(keyOf).join(', ')} on ${input.clusterId}: nothing to restore`];
+      const back: ModifyParametersInput = { ...input, mode: 'update', params: restore, reboot: input.reboot };
+      const { roles, resultLines } = await self().modifyParameter(back);
+      await self().refreshParameter({ clusterId: input.clusterId, roles });
+      return [`restored ${restore.map((p) => `${keyOf(p)} = ${p.value}`).join(', ')}`, ...resultLines];
+    },
   };
+  return activities;
 }

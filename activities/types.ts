@@ -107,6 +107,8 @@ export interface CloneActivities {
   modifyParameter(a: ModifyParametersInput): Promise<{ roles: string[]; resultLines: string[] }>;
   refreshParameter(a: { clusterId: string; roles: string[] }): Promise<void>;
   persistParameter(a: ModifyParametersInput): Promise<void>;
+  /** TiEM failParameter: after a failed change, re-applies the saved values of the parameters it touched. */
+  failParameter(a: ModifyParametersInput): Promise<string[]>;
 
   // restore (restoreCluster child)
   restoreFromSrcCluster(a: { targetClusterId: string; backupId: string; report?: ProgressReport }): Promise<BrRunOutcome>;

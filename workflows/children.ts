@@ -40,8 +40,22 @@ export async function restoreCluster(input: { targetClusterId: string; backupId:
 export async function modifyParameters(input: ModifyParametersInput): Promise<void> {
   const acts = proxies();
   await acts.short.validationParameter(input);
-  const { roles } = await acts.tiup.modifyParameter(input);
-  if (roles.length) await acts.tiup.refreshParameter({ clusterId: input.clusterId, roles });
+  try {
+    const { roles } = await acts.tiup.modifyParameter(input);
+    if (roles.length) await acts.tiup.refreshParameter({ clusterId: input.clusterId, roles });
+  } catch (err) {
+    // TiEM's failParameter: a half-applied change is put back to the saved values, then it fails.
+    // Only on this path: a successful run records exactly the commands it always did.
+    if (patched(PATCHES.failParameter)) {
+      try {
+        const lines = await CancellationScope.nonCancellable(() => acts.tiup.failParameter(input));
+        log.warn('parameter change failed; saved values re-applied', { clusterId: input.clusterId, lines });
+      } catch (restoreErr) {
+        log.warn('parameter change failed; re-applying the saved values failed too', { clusterId: input.clusterId, error: describe(restoreErr) });
+      }
+    }
+    throw err;
+  }
   await acts.short.persistParameter(input);
 }
 

@@ -6,4 +6,6 @@ export const PATCHES = {
    * cleanup of the source retried without limit, independent end actions, explicit clone state.
    */
   settledUndo: 'settled-undo',
+  /** A failed parameter change re-applies the saved values (TiEM failParameter). */
+  failParameter: 'fail-parameter',
 } as const;

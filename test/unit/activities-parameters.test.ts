@@ -132,6 +132,18 @@ describe('parameter steps', () => {
     expect(fakes.tiup.calls).toContain('reload tgt-cluster -R pd,tikv');
   });
 
+  it('failParameter re-applies the saved values of the parameters a failed change touched; nothing saved, nothing done', async () => {
+    const acts = createActivities(fakes);
+    const change = input({ params: [{ component: 'tikv', name: 'server.grpc-concurrency', value: '16' }, { component: 'tidb', name: 'log.level', value: 'error' }] });
+    expect(await mockEnv().run(acts.failParameter, change)).toEqual(['no saved values of tikv.server.grpc-concurrency, tidb.log.level on tgt-cluster: nothing to restore']);
+    expect(fakes.tiup.calls.filter((c) => c.startsWith('edit-config'))).toHaveLength(0);
+    await fakes.store.saveClusterParameters('tgt-cluster', [{ component: 'tikv', name: 'server.grpc-concurrency', value: '8' }]);
+    const lines = await mockEnv().run(acts.failParameter, { ...change, reboot: true });
+    expect(lines[0]).toBe('restored tikv.server.grpc-concurrency = 8');
+    expect(parse(fakes.tiup.editedTopologies.at(-1)!).server_configs.tikv['server.grpc-concurrency']).toBe(8);
+    expect(fakes.tiup.calls).toContain('reload tgt-cluster -R tikv');
+  });
+
   it('modifyParameter in apply mode skips components the cluster lacks and host-dependent values; update mode rejects them', async () => {
     const acts = createActivities(fakes);
     const res = await mockEnv().run(

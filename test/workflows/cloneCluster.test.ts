@@ -302,6 +302,22 @@ describe('cancellation', () => {
   });
 });
 
+describe("TiEM's failParameter", () => {
+  test('a failed parameter change re-applies the saved values, then fails the clone; a successful one never calls it', async () => {
+    const failed = await runClone('TopologyClone', { failAt: 'refreshParameter' });
+    expect(failureOf(failed.error)).toBeInstanceOf(ApplicationFailure);
+    const restore = failed.calls.filter((c) => c.name === 'failParameter');
+    expect(restore).toHaveLength(1);
+    expect(restore[0]!.start).toBeGreaterThanOrEqual(failed.calls.find((c) => c.name === 'refreshParameter')!.end!);
+    // the failed change is not recorded as applied
+    const purpose = (restore[0]!.arg as { purpose: string }).purpose;
+    expect(failed.calls.filter((c) => c.name === 'persistParameter' && (c.arg as { purpose: string }).purpose === purpose)).toEqual([]);
+    const ok = await runClone('TopologyClone');
+    expect(ok.error).toBeUndefined();
+    expect(ok.called('failParameter')).toBe(false);
+  });
+});
+
 describe("TiEM's workflow stop and start", () => {
   test('stop pauses at the next step boundary (the running step goes on), start resumes and the clone finishes', async () => {
     let stoppedAt = 0;

@@ -121,6 +121,7 @@ export function mockActivities(opts: MockOptions = {}) {
     modifyParameter: wrap('modifyParameter', (a: ModifyParametersInput) => ({ roles: a.reboot ? ['pd'] : [], resultLines: [] })),
     refreshParameter: wrap('refreshParameter', () => undefined),
     persistParameter: wrap('persistParameter', () => undefined),
+    failParameter: wrap('failParameter', () => ['restored']),
     restoreFromSrcCluster: wrap('restoreFromSrcCluster', () => ({ backupTs: '449000000000000000', sizeBytes: 1024 })),
     syncIncrData: wrap('syncIncrData', (a: { changefeedId: string }) => ({ changefeedId: a.changefeedId, cdcServer: '127.0.1.1:8300', startTs: '449000000000000000', resultLines: ['changefeed created'] })),
     waitChangefeedCatchUp: wrap('waitChangefeedCatchUp', () => ({ lagMs: 10, resultLines: ['caught up'] })),
