@@ -697,7 +697,12 @@ function deleteRequests(w: World, g: GenCtx): fc.Arbitrary<Draft> {
 
 function getWorkflowRequests(w: World, g: GenCtx): fc.Arbitrary<Draft> {
   const idSchema = paramsOf(w.doc, 'get', WORKFLOW, 'path').find((p) => p.name === 'workFlowId')?.schema ?? { type: 'string' };
-  return arbitraryOf(idSchema, g).map((id) => ({ method: 'GET', path: `/api/v1/workflow/${enc(urlText(id))}`, expect: { kind: 'rejected' }, op: `GET ${WORKFLOW}` }) satisfies Draft);
+  return arbitraryOf(idSchema, g).map((id) => {
+    const path = `/api/v1/workflow/${enc(urlText(id))}`;
+    // An empty id is TiEM's workflow list (GET /api/v1/workflow/), a harmless read.
+    if (path === '/api/v1/workflow/') return { method: 'GET', path, expect: { kind: 'read' }, op: 'GET /api/v1/workflow/' } satisfies Draft;
+    return { method: 'GET', path, expect: { kind: 'rejected' }, op: `GET ${WORKFLOW}` } satisfies Draft;
+  });
 }
 
 function listWorkflowRequests(w: World, g: GenCtx): fc.Arbitrary<Draft> {
