@@ -206,8 +206,14 @@ test('param-group list / show / create, and clone --dry-run with the new group',
   expect(dry.exitCode).toBe(0);
   expect(dry.stdout).toContain('dry run: no problem found, nothing was created');
   expect(dry.stdout).toContain(`parameter group ${paramGroupId}`);
-  const bad = await tiem(['clone', '--file', dryRunFile, '--password-stdin', '--dry-run'], { input: 'short\n' });
+  // an unknown source and a taken name: both reported, exit 2
+  const badFile = join(dir, 'dry-run-bad.json');
+  writeFileSync(badFile, JSON.stringify({ ...demoCloneRequest({ clusterName: SOURCE.name, cloneStrategy: 'Snapshot', sourceClusterId: 'noSuchCluster0001' }) }));
+  const bad = await tiem(['clone', '--file', badFile, '--dry-run']);
   expect(bad.exitCode).toBe(2);
+  expect(bad.stdout).toContain('dry run: 2 problem(s), nothing was created');
+  expect(bad.stdout).toMatch(/✗ \[10003\]/);
+  expect(bad.stdout).toMatch(/✗ \[20101\]/);
 });
 
 test('hosts import of a CSV file adds the hosts to the pool', async () => {
