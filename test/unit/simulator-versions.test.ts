@@ -13,25 +13,25 @@ let sim: StartedSimulator;
 let client: SimulatorClient;
 let work: string;
 let net = 0;
+
+/** One PD, TiKV and TiDB (and a CDC) on one loopback host, root password "pw". */
+function seedOf(name: string, version: string, host: string, tables: SeedClusterRequest['tables'], withCdc: boolean): SeedClusterRequest {
+  const instances: SeedClusterRequest['instances'] = [
+    { role: 'pd', host, port: 2379 },
+    { role: 'tikv', host, port: 20160 },
+    { role: 'tidb', host, port: 4000 },
+  ];
+  if (withCdc) instances.push({ role: 'cdc', host, port: 8300 });
+  return { name, version, rootPassword: 'pw', instances, tables };
+}
+
 /** A fresh source/target pair of one version, on its own loopback addresses. */
 async function pair(version: string, tables: SeedClusterRequest['tables'] = [{ db: 'shop', table: 'orders', rows: 10, sizeBytes: 1024 }]) {
   net++;
   const up = `127.0.${60 + net}.1`;
   const down = `127.0.${60 + net}.2`;
-  const seed = (name: string, host: string, t: SeedClusterRequest['tables']): SeedClusterRequest => ({
-    name,
-    version,
-    rootPassword: 'pw',
-    instances: [
-      { role: 'pd', host, port: 2379 },
-      { role: 'tikv', host, port: 20160 },
-      { role: 'tidb', host, port: 4000 },
-      { role: 'cdc', host, port: 8300 },
-    ],
-    tables: t,
-  });
-  await client.createCluster(seed(`up${net}`, up, tables));
-  await client.createCluster(seed(`down${net}`, down, []));
+  await client.createCluster(seedOf(`up${net}`, version, up, tables, true));
+  await client.createCluster(seedOf(`down${net}`, version, down, [], true));
   const cdc = `http://${up}:8300`;
   const sinkUri = `mysql://root:pw@${down}:4000/`;
   const call = async (method: string, p: string, body?: unknown) => {
@@ -224,17 +224,7 @@ describe('BR by version (pingcap/tidb br/)', () => {
     net++;
     const host = `127.0.${60 + net}.1`;
     const name = `br${net}`;
-    await client.createCluster({
-      name,
-      version,
-      rootPassword: 'pw',
-      instances: [
-        { role: 'pd', host, port: 2379 },
-        { role: 'tikv', host, port: 20160 },
-        { role: 'tidb', host, port: 4000 },
-      ],
-      tables,
-    });
+    await client.createCluster(seedOf(name, version, host, tables, false));
     return { name, pd: `${host}:2379` };
   }
 
