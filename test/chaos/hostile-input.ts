@@ -646,9 +646,11 @@ function cloneRequests(w: World, g: GenCtx): fc.Arbitrary<Draft> {
       path: CLONE,
       body: json,
       contentType: 'application/json',
-      expect: issues.length ? { kind: 'invalid', issues: describeIssues(issues) } : { kind: 'rejected' },
+      // A dry run is a read: answered with its problems (200, dryRun: true) or refused by a domain rule
+      // the schema does not express; either way it creates nothing (the invariants check that).
+      expect: issues.length ? { kind: 'invalid', issues: describeIssues(issues) } : isObj(b) && b.dryRun === true ? { kind: 'read' } : { kind: 'rejected' },
       secrets: secretsOf(b, json),
-      workflowId: requestId ? `clone-${newClusterId(requestId)}` : undefined,
+      workflowId: requestId && !(isObj(b) && b.dryRun === true) ? `clone-${newClusterId(requestId)}` : undefined,
     } satisfies Draft;
   });
 }
