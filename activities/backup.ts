@@ -1,9 +1,9 @@
 // BR full backup of the source: the record (backupSourceCluster), the BR run (backup, inside the
 // backupCluster child) and the record's final state (updateBackupRecord).
-import { ToolError } from '../adapters/types.js';
 import { TiemError } from '../domain/errors.js';
 import type { BackupRecord } from '../metadata/types.js';
 import type { CloneActivities } from './types.js';
+import { isToolError, toolText } from './errors.js';
 import type { ActivityDeps } from './deps.js';
 import { pdAddress, requireCluster } from './cluster-access.js';
 import { BrProgressReporter, heartbeat, runWithHeartbeat } from './heartbeat.js';
@@ -32,7 +32,7 @@ export function nextBackupStorage(storage: string): string {
  * refuse the path (br/pkg/backup/client.go CheckBackupStorageIsLocked).
  */
 function isLockedStorage(err: unknown): boolean {
-  const text = err instanceof ToolError ? [err.message, err.toolError, err.stderrTail, err.stdoutTail].join('\n') : String(err);
+  const text = isToolError(err) ? toolText(err) : String(err);
   return /backup lock (file )?(and sst file )?exists?\b/i.test(text);
 }
 

@@ -24,7 +24,8 @@ export function scrub(text: string): string {
   return maskSecrets(text).replace(/(IDENTIFIED BY\s+)('[^']*'|"[^"]*"|\S+)/gi, '$1***');
 }
 
-function toolText(err: ToolError): string {
+/** Everything a tool said about its failure: tiup-cluster's error, the message, stderr and stdout tails. */
+export function toolText(err: ToolError): string {
   return [err.toolError, err.message, err.stderrTail, err.stdoutTail].filter(Boolean).join('\n');
 }
 
@@ -33,7 +34,7 @@ function lastLines(text: string, n: number): string {
   return text.split('\n').filter((l) => l.trim() && !/^Starting component /.test(l)).slice(-n).join(' | ');
 }
 
-function isToolError(err: unknown): err is ToolError {
+export function isToolError(err: unknown): err is ToolError {
   return err instanceof ToolError || (err instanceof Error && (err.name === 'ToolError' || err.name === 'ToolTimeoutError'));
 }
 

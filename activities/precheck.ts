@@ -1,7 +1,7 @@
 // The pre-flight of a clone request (`dryRun`): every check the clone would make before it changes
 // anything — source rules, name, locks, parameter group, TiCDC eligibility, room in the host pool —
 // collected, not stopped at the first. Nothing is written: the allocation is planned and rolled back.
-import { TiemError, tiemCodeOf } from '../domain/errors.js';
+import { TiemError } from '../domain/errors.js';
 import { CLONE_NODE_NAMES, skippedByStrategy } from '../domain/progress.js';
 import type { ClonePreflight } from '../domain/types.js';
 import { cloneRuleProblems } from '../domain/validation.js';
@@ -11,12 +11,14 @@ import type { ActivityDeps } from './deps.js';
 import { requireCluster } from './cluster-access.js';
 import { chooseParameterGroup, componentCountsOf, refuseIneligibleTables } from './maintenance.js';
 import { allocationRequestOf } from './resource.js';
+import { toTiemError } from './errors.js';
 
 type PrecheckActivities = Pick<CloneActivities, 'precheckClone'>;
 
+/** The problem as the clone would report it: the activities' one mapping of errors to TiEM codes. */
 function problemOf(err: unknown): ClonePreflight['problems'][number] {
-  if (err instanceof TiemError) return { code: err.code, errorName: err.errorName, message: err.causeCode ? `[${err.causeCode}] ${err.detail}` : err.detail };
-  return { code: tiemCodeOf('UNRECOGNIZED_ERROR') ?? 9999, errorName: 'UNRECOGNIZED_ERROR', message: String((err as Error).message ?? err) };
+  const t = toTiemError(err);
+  return { code: t.code, errorName: t.errorName, message: t.causeCode ? `[${t.causeCode}] ${t.detail}` : t.detail };
 }
 
 export function createPrecheckActivities(deps: ActivityDeps): PrecheckActivities {

@@ -227,6 +227,16 @@ describe('BR by version (pingcap/tidb br/)', () => {
     await client.createCluster(seedOf(name, version, host, tables, false));
     return { name, pd: `${host}:2379` };
   }
+  /** Backs the source up, then starts a restore into a fresh cluster that dies at `atPercent`. */
+  async function interruptedRestore(version: string, tables: SeedClusterRequest['tables'], store: string, atPercent: number) {
+    const src = await cluster(version, tables);
+    const uri = storage(store);
+    expect((await tiup(`br:${version}`, 'backup', 'full', '--pd', src.pd, '--storage', uri)).exitCode).toBe(0);
+    const dst = await cluster(version);
+    await client.addFault({ op: 'br.restore', cluster: dst.name, mode: 'die', atPercent });
+    expect((await tiup(`br:${version}`, 'restore', 'full', '--pd', dst.pd, '--storage', uri)).exitCode).toBe(137);
+    return { src, dst, uri };
+  }
 
   test.each([
     ['v5.3.4', 'backup lock file exists in {uri}/backup.lock, there may be some backup files in the path already, please specify a correct backup directory!'],
@@ -245,15 +255,11 @@ describe('BR by version (pingcap/tidb br/)', () => {
   });
 
   test('v6.1: no restore checkpoint and no fresh-cluster check (< v6.2): a re-run ingests everything again, idempotently; other data in a backed-up table fails the checksum', async () => {
-    const src = await cluster('v6.1.7', [
+    const tables = [
       { db: 'd', table: 'a', rows: 100, sizeBytes: 20 * GiB },
       { db: 'd', table: 'b', rows: 50, sizeBytes: 20 * GiB },
-    ]);
-    const uri = storage('restore-v61');
-    expect((await tiup('br:v6.1.7', 'backup', 'full', '--pd', src.pd, '--storage', uri)).exitCode).toBe(0);
-    const dst = await cluster('v6.1.7');
-    await client.addFault({ op: 'br.restore', cluster: dst.name, mode: 'die', atPercent: 70 });
-    expect((await tiup('br:v6.1.7', 'restore', 'full', '--pd', dst.pd, '--storage', uri)).exitCode).toBe(137);
+    ];
+    const { src, dst, uri } = await interruptedRestore('v6.1.7', tables, 'restore-v61', 70);
     const again = await tiup('br:v6.1.7', 'restore', 'full', '--pd', dst.pd, '--storage', uri);
     expect(again.exitCode).toBe(0);
     expect(again.stdout).not.toContain('resume checkpoint');
@@ -266,12 +272,7 @@ describe('BR by version (pingcap/tidb br/)', () => {
   });
 
   test('v7.1: a restore resumes from its checkpoint (br/pkg/checkpoint/restore.go @ v7.1.0); the fresh check applies only with system tables before v7.3', async () => {
-    const src = await cluster('v7.1.5', [{ db: 'd', table: 'a', rows: 100, sizeBytes: 40 * GiB }]);
-    const uri = storage('restore-v71');
-    expect((await tiup('br:v7.1.5', 'backup', 'full', '--pd', src.pd, '--storage', uri)).exitCode).toBe(0);
-    const dst = await cluster('v7.1.5');
-    await client.addFault({ op: 'br.restore', cluster: dst.name, mode: 'die', atPercent: 50 });
-    expect((await tiup('br:v7.1.5', 'restore', 'full', '--pd', dst.pd, '--storage', uri)).exitCode).toBe(137);
+    const { dst, uri } = await interruptedRestore('v7.1.5', [{ db: 'd', table: 'a', rows: 100, sizeBytes: 40 * GiB }], 'restore-v71', 50);
     const again = await tiup('br:v7.1.5', 'restore', 'full', '--pd', dst.pd, '--storage', uri);
     expect(again.exitCode).toBe(0);
     expect(again.stdout).toContain('resume checkpoint restore');
