@@ -6,7 +6,7 @@ import type { ClusterUser } from '../metadata/types.js';
 import { generatePassword } from '../security/passwords.js';
 import type { CloneActivities } from './types.js';
 import type { ActivityDeps } from './deps.js';
-import { connectWithAnyPassword, requireCluster, tidbAddress } from './cluster-access.js';
+import { connectWithAnyPassword, requireCluster, tidbEndpoint } from './cluster-access.js';
 
 type AccountActivities = Pick<CloneActivities, 'initRootAccount' | 'initAccount' | 'reconcileAccounts'>;
 
@@ -43,7 +43,7 @@ export function createAccountActivities(deps: ActivityDeps): AccountActivities {
     // Idempotent: tries the empty password, then the requested one (already set by an earlier attempt); ALTER USER and the user upsert are absolute.
     async initRootAccount({ targetClusterId, password }) {
       const target = await requireCluster(deps, targetClusterId);
-      const session = await connectWithAnyPassword(deps, tidbAddress(target), 'root', ['', password]);
+      const session = await connectWithAnyPassword(deps, tidbEndpoint(deps, target), 'root', ['', password]);
       try {
         await session.alterUserPassword('root', '%', password);
       } finally {
@@ -59,7 +59,7 @@ export function createAccountActivities(deps: ActivityDeps): AccountActivities {
       const accounts = accountsForVersion(target.version);
       const lines = [`init database account, type: ${accounts.map((a) => a.name).join(', ') || 'none'}`];
       if (!accounts.length) return lines;
-      const session = await connectWithAnyPassword(deps, tidbAddress(target), 'root', [root.password]);
+      const session = await connectWithAnyPassword(deps, tidbEndpoint(deps, target), 'root', [root.password]);
       try {
         for (const account of accounts) {
           const existing = await store.getClusterUser(targetClusterId, account.name);
@@ -80,7 +80,7 @@ export function createAccountActivities(deps: ActivityDeps): AccountActivities {
       const root = await requireRoot(targetClusterId);
       // After a sys-table restore the target's root has the source's password.
       const sourceRoot = sourceClusterId ? await store.getClusterUser(sourceClusterId, 'root') : undefined;
-      const session = await connectWithAnyPassword(deps, tidbAddress(target), 'root', [root.password, sourceRoot?.password, '']);
+      const session = await connectWithAnyPassword(deps, tidbEndpoint(deps, target), 'root', [root.password, sourceRoot?.password, '']);
       const lines: string[] = [];
       try {
         await session.alterUserPassword('root', '%', root.password);

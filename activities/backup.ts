@@ -5,7 +5,7 @@ import type { BackupRecord } from '../metadata/types.js';
 import type { CloneActivities } from './types.js';
 import { isToolError, toolText } from './errors.js';
 import type { ActivityDeps } from './deps.js';
-import { pdAddress, requireCluster } from './cluster-access.js';
+import { clusterTls, pdAddress, requireCluster } from './cluster-access.js';
 import { BrProgressReporter, heartbeat, runWithHeartbeat } from './heartbeat.js';
 
 type BackupActivities = Pick<CloneActivities, 'backupSourceCluster' | 'backup' | 'updateBackupRecord'>;
@@ -87,6 +87,7 @@ export function createBackupActivities(deps: ActivityDeps): BackupActivities {
               version: source.version,
               pd: pdAddress(source),
               storage,
+              tls: clusterTls(deps, source),
               onProgress: (p) => reporter.onProgress(p),
             }),
           () => reporter.latest,

@@ -1,13 +1,14 @@
 // CDCSync: the changefeed source → target from the backup TS, the StandBy relation, the catch-up
 // wait (lag from the SOURCE's TSO, not our clock) and its removal on failure.
-import { TicdcApiError, type ChangefeedInfo } from '../adapters/types.js';
+import { TicdcApiError, type CdcServer, type ChangefeedInfo } from '../adapters/types.js';
+import type { ClusterWithInstances } from '../domain/types.js';
 import { TiemError } from '../domain/errors.js';
 import { tsoPhysicalMs } from '../domain/tso.js';
 import type { CloneActivities } from './types.js';
 import type { ActivityDeps } from './deps.js';
-import { firstInstance, requireCluster, tidbAddress, withClusterUser } from './cluster-access.js';
+import { cdcServerOn, clusterTls, firstInstance, requireCluster, tidbAddress, tidbEndpoint, tiupNameOf, withClusterUser, withSession } from './cluster-access.js';
 import { requireBackupRecord } from './backup.js';
-import { heartbeat, lastHeartbeat, pollSleep, sleep } from './heartbeat.js';
+import { cancellationSignal, heartbeat, lastHeartbeat, pollSleep, runWithHeartbeat, sleep } from './heartbeat.js';
 
 type CdcActivities = Pick<CloneActivities, 'syncIncrData' | 'waitChangefeedCatchUp' | 'removeChangefeed'>;
 
@@ -60,6 +61,31 @@ async function cdcServerOf(deps: ActivityDeps, clusterId: string): Promise<strin
   return `${inst.hostIp}:${inst.ports[0]}`;
 }
 
+/** The source's TiCDC at `address`, with the source's TLS material when it has TLS. */
+async function sourceCdc(deps: ActivityDeps, sourceClusterId: string, address: string): Promise<CdcServer> {
+  const source = await deps.store.getCluster(sourceClusterId);
+  return source ? cdcServerOn(deps, source, address) : address;
+}
+
+/**
+ * The sink URI's TLS part. When the target's TiDB serves SQL over TLS, the target's CA goes to every
+ * CDC host of the source (TiCDC reads ssl-ca on its own host, tiflow pkg/sink/mysql/config.go
+ * getSSLCA) and the sink verifies the target with it. Only the CA: the sink account needs no
+ * client certificate, and the target's client key stays on the control host.
+ */
+async function sinkTlsQuery(deps: ActivityDeps, source: ClusterWithInstances, target: ClusterWithInstances, sinkPassword: string): Promise<string> {
+  const tls = clusterTls(deps, target);
+  if (!tls) return '';
+  const secure = await withSession(deps, { ...tidbEndpoint(deps, target), user: 'CDC_Data_Sync', password: sinkPassword }, async (s) => s.secure);
+  if (!secure) return '';
+  const name = tiupNameOf(source.id);
+  const cdcs = (await deps.tiup.display(name, { signal: cancellationSignal() })).instances.filter((i) => i.role === 'cdc');
+  if (!cdcs.length || !cdcs[0].deploy_dir) throw new TiemError('CDC_NOT_FOUND', `cluster ${source.id} has no CDC instance with a deploy directory`);
+  const remote = `${cdcs[0].deploy_dir.replace(/\/+$/, '')}/tls/downstream-${target.id}-ca.crt`;
+  for (const cdc of cdcs) await runWithHeartbeat('push', (opts) => deps.tiup.push(name, tls.caPath, remote, { ...opts, nodes: [cdc.id] }));
+  return `?ssl-ca=${encodeURIComponent(remote)}`;
+}
+
 /**
  * Removes a clone's changefeed, its task and the StandBy relation (the clone's undo and the
  * reconciler's repair). Idempotent: TiCDC's delete tolerates a missing changefeed; the task is
@@ -75,7 +101,7 @@ export async function removeCloneChangefeed(
   if (!server) server = await cdcServerOf(deps, sourceClusterId).catch(() => undefined);
   const lines: string[] = [];
   if (server) {
-    await cdc.removeChangefeed(server, changefeedId);
+    await cdc.removeChangefeed(await sourceCdc(deps, sourceClusterId, server), changefeedId);
     lines.push(`remove changefeed ${changefeedId} on ${server}`);
   }
   if (task && task.status !== 'Deleted') await store.upsertChangefeedTask({ ...task, status: 'Deleted' });
@@ -92,6 +118,7 @@ export function createCdcActivities(deps: ActivityDeps): CdcActivities {
       const source = await requireCluster(deps, sourceClusterId);
       const target = await requireCluster(deps, targetClusterId);
       const server = await cdcServerOf(deps, sourceClusterId);
+      const endpoint = cdcServerOn(deps, source, server);
       const record = await requireBackupRecord(deps, backupId);
       const startTs = record.backupTso;
       if (!startTs || startTs === '0') throw new TiemError('BACKUP_RECORD_QUERY_FAILED', `backup record ${backupId} has no backup TSO`);
@@ -105,22 +132,22 @@ export function createCdcActivities(deps: ActivityDeps): CdcActivities {
         cdcServer: server,
       };
 
-      let info = await cdc.getChangefeed(server, changefeedId);
+      let info = await cdc.getChangefeed(endpoint, changefeedId);
       if (info) {
         resultLines.push(`changefeed ${changefeedId} already exists on ${server}, reuse it`);
       } else {
         const sink = await store.getClusterUser(targetClusterId, 'CDC_Data_Sync');
         if (!sink) throw new TiemError('USER_NOT_FOUND', `user CDC_Data_Sync of cluster ${targetClusterId} not found`);
         const { host, port } = tidbAddress(target);
-        const sinkUri = `mysql://CDC_Data_Sync:${encodeURIComponent(sink.password)}@${host}:${port}/`;
+        const sinkUri = `mysql://CDC_Data_Sync:${encodeURIComponent(sink.password)}@${host}:${port}/${await sinkTlsQuery(deps, source, target, sink.password)}`;
         // The row exists before the changefeed, so a crash in between leaves something to clean up.
         await store.upsertChangefeedTask({ ...task, status: 'Initial' });
         try {
-          info = await cdc.createChangefeed(server, { changefeedId, sinkUri, startTs, filterRules: CHANGEFEED_FILTER_RULES, ignoreIneligibleTables });
+          info = await cdc.createChangefeed(endpoint, { changefeedId, sinkUri, startTs, filterRules: CHANGEFEED_FILTER_RULES, ignoreIneligibleTables });
         } catch (err) {
           // A concurrent attempt created it first: same deterministic id, same configuration.
           if (!(err instanceof TicdcApiError && /AlreadyExist/i.test(err.errorCode))) throw err;
-          info = await cdc.getChangefeed(server, changefeedId);
+          info = await cdc.getChangefeed(endpoint, changefeedId);
         }
         resultLines.push(`create changefeed ${changefeedId} on ${server} from ts ${startTs}`);
       }
@@ -138,7 +165,7 @@ export function createCdcActivities(deps: ActivityDeps): CdcActivities {
         }
         heartbeat({ changefeedId, state: info?.state ?? 'missing' });
         await sleep(CREATE_CONFIRM_INTERVAL_MS);
-        info = await cdc.getChangefeed(server, changefeedId);
+        info = await cdc.getChangefeed(endpoint, changefeedId);
       }
       await store.upsertChangefeedTask({ ...task, status: 'Normal' });
       await store.upsertRelation({ relationType: 'StandBy', subjectClusterId: sourceClusterId, objectClusterId: targetClusterId, syncChangefeedTaskId: changefeedId });
@@ -151,8 +178,9 @@ export function createCdcActivities(deps: ActivityDeps): CdcActivities {
       const source = await requireCluster(deps, sourceClusterId);
       const previous = lastHeartbeat<{ retryingSince?: number }>();
       const clock = new RetriedStateClock(deps.config.changefeedRetryBoundMs ?? DEFAULT_RETRY_BOUND_MS, previous?.retryingSince);
+      const endpoint = cdcServerOn(deps, source, cdcServer);
       for (;;) {
-        const info = await cdc.getChangefeed(cdcServer, changefeedId);
+        const info = await cdc.getChangefeed(endpoint, changefeedId);
         if (!info) throw new TiemError('CHANGE_FEED_EXECUTE_ERROR', `changefeed ${changefeedId} not found on ${cdcServer}`, { nonRetryable: true });
         clock.observe(changefeedId, info);
         if (info.state !== 'normal') {

@@ -1,5 +1,6 @@
-// How activities find a cluster's endpoints and open TiDB sessions on it.
-import type { TidbSession } from '../adapters/types.js';
+// How activities find a cluster's endpoints and TLS material, and open TiDB sessions on it.
+import { join } from 'node:path';
+import type { CdcServer, TidbSession, TlsFiles } from '../adapters/types.js';
 import { TiemError } from '../domain/errors.js';
 import type { ClusterInstance, ClusterWithInstances } from '../domain/types.js';
 import { versionAtLeast, MGMT_ACCOUNTS_MIN_VERSION } from '../domain/version.js';
@@ -7,6 +8,20 @@ import type { ActivityDeps } from './deps.js';
 import { isAccessDenied } from './errors.js';
 
 const CONNECT_TIMEOUT_MS = 10_000;
+
+/** The TiUP cluster name of a target is its cluster id (TiEM); a taken-over cluster keeps its TiUP name as id. */
+export const tiupNameOf = (clusterId: string) => clusterId;
+
+/**
+ * A TLS cluster's client material: the CA and client pair TiUP keeps for it on the control host
+ * (pingcap/tiup pkg/cluster/spec/profile.go: tls/ca.crt, tls/client.crt, tls/client.pem; the same
+ * paths `tiup cluster display --format json` reports as tls_ca_cert, tls_client_cert, tls_client_key).
+ */
+export function clusterTls(deps: Pick<ActivityDeps, 'tiup'>, cluster: Pick<ClusterWithInstances, 'id' | 'tls'>): TlsFiles | undefined {
+  if (!cluster.tls) return undefined;
+  const dir = join(deps.tiup.clusterDir(tiupNameOf(cluster.id)), 'tls');
+  return { caPath: join(dir, 'ca.crt'), certPath: join(dir, 'client.crt'), keyPath: join(dir, 'client.pem') };
+}
 
 export async function requireCluster(deps: Pick<ActivityDeps, 'store'>, id: string): Promise<ClusterWithInstances> {
   const cluster = await deps.store.getCluster(id);
@@ -26,6 +41,18 @@ export function tidbAddress(cluster: ClusterWithInstances): { host: string; port
   return { host: tidb.hostIp, port: tidb.ports[0] };
 }
 
+/** The first TiDB, with the cluster's TLS material when it has TLS (used when the server offers it). */
+export function tidbEndpoint(deps: Pick<ActivityDeps, 'tiup'>, cluster: ClusterWithInstances): { host: string; port: number; tls?: TlsFiles } {
+  const tls = clusterTls(deps, cluster);
+  return { ...tidbAddress(cluster), ...(tls ? { tls } : {}) };
+}
+
+/** A TiCDC server of `cluster` at `address` ("host:port"), over https with the client pair on a TLS cluster. */
+export function cdcServerOn(deps: Pick<ActivityDeps, 'tiup'>, cluster: Pick<ClusterWithInstances, 'id' | 'tls'>, address: string): CdcServer {
+  const tls = clusterTls(deps, cluster);
+  return tls ? { address, tls } : address;
+}
+
 /** "host:client_port" of the first PD, as BR's --pd wants it. */
 export function pdAddress(cluster: ClusterWithInstances): string {
   const pd = firstInstance(cluster, 'PD');
@@ -35,7 +62,7 @@ export function pdAddress(cluster: ClusterWithInstances): string {
 
 export async function withSession<T>(
   deps: Pick<ActivityDeps, 'sql'>,
-  endpoint: { host: string; port: number; user: string; password: string },
+  endpoint: { host: string; port: number; user: string; password: string; tls?: TlsFiles },
   fn: (s: TidbSession) => Promise<T>,
 ): Promise<T> {
   const session = await deps.sql.connect(endpoint, { connectTimeoutMs: CONNECT_TIMEOUT_MS });
@@ -48,20 +75,20 @@ export async function withSession<T>(
 
 /** Connects as `user` with the stored password (USER_NOT_FOUND when the store has no such account). */
 export async function withClusterUser<T>(
-  deps: Pick<ActivityDeps, 'sql' | 'store'>,
+  deps: Pick<ActivityDeps, 'sql' | 'store' | 'tiup'>,
   cluster: ClusterWithInstances,
   user: string,
   fn: (s: TidbSession) => Promise<T>,
 ): Promise<T> {
   const stored = await deps.store.getClusterUser(cluster.id, user);
   if (!stored) throw new TiemError('USER_NOT_FOUND', `user ${user} of cluster ${cluster.id} not found`);
-  return withSession(deps, { ...tidbAddress(cluster), user, password: stored.password }, fn);
+  return withSession(deps, { ...tidbEndpoint(deps, cluster), user, password: stored.password }, fn);
 }
 
 /** Tries the passwords in order; a denied login moves on to the next, anything else fails at once. */
 export async function connectWithAnyPassword(
   deps: Pick<ActivityDeps, 'sql'>,
-  address: { host: string; port: number },
+  address: { host: string; port: number; tls?: TlsFiles },
   user: string,
   passwords: (string | undefined)[],
 ): Promise<TidbSession> {

@@ -4,8 +4,7 @@ import { TiemError } from '../domain/errors.js';
 import type { ChangefeedTask } from '../metadata/types.js';
 import type { ClusterActivities } from './types.js';
 import type { ActivityDeps, WorkflowInspector } from './deps.js';
-import { firstInstance, requireCluster } from './cluster-access.js';
-import { tiupNameOf } from './deploy.js';
+import { cdcServerOn, firstInstance, requireCluster, tiupNameOf } from './cluster-access.js';
 import { cancellationSignal, heartbeat, pollSleep, runWithHeartbeat } from './heartbeat.js';
 
 type DeleteActivities = Pick<
@@ -74,10 +73,10 @@ export function createDeleteActivities(deps: ActivityDeps): DeleteActivities {
       const lines: string[] = [];
       for (const [id, { upstreamId, task }] of links) {
         // A deleted upstream took its changefeeds with it.
-        const upstreamLive = (await store.getCluster(upstreamId)) !== undefined;
-        const server = upstreamLive ? await cdcServerOf(upstreamId, task) : undefined;
-        if (server) {
-          await cdc.removeChangefeed(server, id);
+        const upstream = await store.getCluster(upstreamId);
+        const server = upstream ? await cdcServerOf(upstreamId, task) : undefined;
+        if (upstream && server) {
+          await cdc.removeChangefeed(cdcServerOn(deps, upstream, server), id);
           lines.push(`remove changefeed ${id} on ${server} (upstream ${upstreamId})`);
         } else {
           lines.push(`changefeed ${id}: upstream ${upstreamId} has no CDC any more, nothing to remove`);

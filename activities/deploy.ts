@@ -5,7 +5,7 @@ import { TiemError } from '../domain/errors.js';
 import { renderTopology } from '../domain/topology.js';
 import type { CloneActivities } from './types.js';
 import type { ActivityDeps } from './deps.js';
-import { connectWithAnyPassword, requireCluster, tidbAddress, withSession } from './cluster-access.js';
+import { connectWithAnyPassword, requireCluster, tidbEndpoint, tiupNameOf, withSession } from './cluster-access.js';
 import { isAccessDenied } from './errors.js';
 import { cancellationSignal, heartbeat, pollSleep, runWithHeartbeat } from './heartbeat.js';
 
@@ -13,9 +13,6 @@ type DeployActivities = Pick<
   CloneActivities,
   'buildConfig' | 'deployCluster' | 'syncConnectionKey' | 'syncTopology' | 'startCluster' | 'setClusterOnline' | 'destroyCluster'
 >;
-
-/** The TiUP cluster name of a target is its cluster id (TiEM). */
-export const tiupNameOf = (clusterId: string) => clusterId;
 
 const NEW_COLLATIONS = 'new_collations_enabled_on_first_bootstrap';
 
@@ -43,7 +40,7 @@ export function createDeployActivities(deps: ActivityDeps): DeployActivities {
     const cluster = await requireCluster(deps, clusterId);
     const root = await store.getClusterUser(clusterId, 'root');
     try {
-      const session = await connectWithAnyPassword(deps, tidbAddress(cluster), 'root', ['', root?.password]);
+      const session = await connectWithAnyPassword(deps, tidbEndpoint(deps, cluster), 'root', ['', root?.password]);
       try {
         await session.ping();
       } finally {
@@ -64,7 +61,7 @@ export function createDeployActivities(deps: ActivityDeps): DeployActivities {
     const source = await requireCluster(deps, sourceClusterId);
     const root = await store.getClusterUser(sourceClusterId, 'root');
     if (!root) return undefined;
-    const rows = await withSession(deps, { ...tidbAddress(source), user: 'root', password: root.password }, (s) =>
+    const rows = await withSession(deps, { ...tidbEndpoint(deps, source), user: 'root', password: root.password }, (s) =>
       s.showConfig({ type: 'tidb', name: NEW_COLLATIONS }),
     );
     const value = rows[0]?.value;

@@ -5,9 +5,8 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import type { CloneActivities } from './types.js';
 import type { ActivityDeps } from './deps.js';
-import { requireCluster } from './cluster-access.js';
+import { requireCluster, tiupNameOf } from './cluster-access.js';
 import { cancellationSignal, runWithHeartbeat } from './heartbeat.js';
-import { tiupNameOf } from './deploy.js';
 
 type LogActivities = Pick<CloneActivities, 'collectLogConfig'>;
 

@@ -21,7 +21,7 @@ function instanceStatusOf(status: string): ClusterInstance['status'] | undefined
 }
 
 /** Up front, not after hours of backup: TiCDC refuses the changefeed when a table has no unique key. */
-export async function refuseIneligibleTables(deps: Pick<ActivityDeps, 'sql' | 'store'>, source: ClusterWithInstances): Promise<void> {
+export async function refuseIneligibleTables(deps: Pick<ActivityDeps, 'sql' | 'store' | 'tiup'>, source: ClusterWithInstances): Promise<void> {
   const tables = await withClusterUser(deps, source, 'root', (s) => s.tablesWithoutUniqueKey());
   if (!tables.length) return;
   const named = tables.length > MAX_NAMED_TABLES ? `${tables.slice(0, MAX_NAMED_TABLES).join(', ')} and ${tables.length - MAX_NAMED_TABLES} more` : tables.join(', ');
@@ -80,7 +80,7 @@ export function createMaintenanceActivities(deps: ActivityDeps): MaintenanceActi
         region: request.region,
         cpuArchitecture: request.cpuArchitecture,
         tags: request.tags && request.tags.length ? [...request.tags] : [...source.tags],
-        tls: request.tls ?? false,
+        tls: request.tls ?? source.tls, // a copy keeps the source's TLS unless asked otherwise
         exclusive: request.exclusive ?? false,
         vendor: request.vendor ?? source.vendor ?? '',
         parameterGroupId: await chooseParameterGroup(store, {

@@ -7,9 +7,8 @@ import type { ClusterWithInstances, ComponentType } from '../domain/types.js';
 import type { ClusterParameter } from '../metadata/types.js';
 import type { CloneActivities, ModifyParametersInput } from './types.js';
 import type { ActivityDeps } from './deps.js';
-import { managementUser, requireCluster, withClusterUser } from './cluster-access.js';
+import { managementUser, requireCluster, tiupNameOf, withClusterUser } from './cluster-access.js';
 import { cancellationSignal, runWithHeartbeat, logWarning } from './heartbeat.js';
-import { tiupNameOf } from './deploy.js';
 
 type ParameterActivities = Pick<
   CloneActivities,

@@ -3,7 +3,7 @@ import { brCompatibility } from '../domain/version.js';
 import type { CloneActivities } from './types.js';
 import type { ActivityDeps } from './deps.js';
 import { requireBackupRecord } from './backup.js';
-import { connectWithAnyPassword, pdAddress, requireCluster, tidbAddress } from './cluster-access.js';
+import { clusterTls, connectWithAnyPassword, pdAddress, requireCluster, tidbEndpoint } from './cluster-access.js';
 import { BrProgressReporter, runWithHeartbeat } from './heartbeat.js';
 
 type RestoreActivities = Pick<CloneActivities, 'restoreFromSrcCluster'>;
@@ -31,6 +31,7 @@ export function createRestoreActivities(deps: ActivityDeps): RestoreActivities {
               version: target.version,
               pd: pdAddress(target),
               storage: record.filePath,
+              tls: clusterTls(deps, target),
               withSysTable,
               onProgress: (p) => reporter.onProgress(p),
             }),
@@ -46,7 +47,7 @@ export function createRestoreActivities(deps: ActivityDeps): RestoreActivities {
       // Nothing else writes to the target yet (the changefeed comes later): this TSO marks the restored state.
       // After a sys-table restore (BR ≥ v7.6) root has the source's password until reconcileAccounts.
       const passwords = await Promise.all([targetClusterId, record.clusterId].map((id) => deps.store.getClusterUser(id, 'root')));
-      const session = await connectWithAnyPassword(deps, tidbAddress(target), 'root', [...passwords.map((u) => u?.password), '']);
+      const session = await connectWithAnyPassword(deps, tidbEndpoint(deps, target), 'root', [...passwords.map((u) => u?.password), '']);
       let restoredTs: string;
       try {
         restoredTs = await session.currentTso();

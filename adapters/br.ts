@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { maskStorageUri, parseBrProgress, parseBrSummary, type BrSummary } from './br-output.js';
 import { runTool } from './process.js';
 import type { LeaseTimings } from './tool-lease.js';
-import { ToolError, type BrClient, type BrProgressLine, type BrRunResult, type RunOptions } from './types.js';
+import { ToolError, type BrClient, type BrProgressLine, type BrRunResult, type RunOptions, type TlsFiles } from './types.js';
 
 export { maskStorageUri, parseBrProgress, parseBrSummary, parseByteSize, type BrSummary } from './br-output.js';
 
@@ -77,6 +77,11 @@ function followFile(path: string, pollMs: number, onLine: (line: string) => void
   };
 }
 
+/** BR's TLS flags (pingcap/tidb br/pkg/task/common.go flagCA, flagCert, flagKey). */
+function tlsArgs(tls: TlsFiles | undefined): string[] {
+  return tls ? ['--ca', tls.caPath, '--cert', tls.certPath, '--key', tls.keyPath] : [];
+}
+
 export function createBrClient(opts: BrClientOptions): BrClient {
   const env = { ...opts.env, TIUP_HOME: opts.tiupHome };
   const redactFor = (storage: string) => {
@@ -133,7 +138,7 @@ export function createBrClient(opts: BrClientOptions): BrClient {
   const brClient: BrClient = {
     async backupFull(a) {
       if (!PD.test(a.pd)) throw new Error(`invalid PD address: ${JSON.stringify(a.pd)}`);
-      const args = ['--pd', a.pd, '--storage', a.storage];
+      const args = ['--pd', a.pd, '--storage', a.storage, ...tlsArgs(a.tls)];
       if (a.rateLimitMiBps !== undefined) {
         if (!Number.isInteger(a.rateLimitMiBps) || a.rateLimitMiBps <= 0) {
           throw new Error(`invalid BR rate limit: ${a.rateLimitMiBps}`);
@@ -145,7 +150,7 @@ export function createBrClient(opts: BrClientOptions): BrClient {
 
     async restoreFull(a) {
       if (!PD.test(a.pd)) throw new Error(`invalid PD address: ${JSON.stringify(a.pd)}`);
-      const args = ['--pd', a.pd, '--storage', a.storage];
+      const args = ['--pd', a.pd, '--storage', a.storage, ...tlsArgs(a.tls)];
       if (a.withSysTable !== undefined) args.push(`--with-sys-table=${a.withSysTable}`);
       return runFull('restore', args, a);
     },

@@ -4,8 +4,11 @@
 // TSOs exceed 2^53: they are written into request JSON as exact integer literals and read back from
 // responses as strings, never through a JS number. The sink URI carries the downstream password: it
 // never appears in errors or returned objects.
+import http from 'node:http';
+import https from 'node:https';
+import { readFile } from 'node:fs/promises';
 import { maskSecrets } from './redact.js';
-import { TicdcApiError, type ChangefeedInfo, type TicdcClient } from './types.js';
+import { TicdcApiError, type CdcServer, type ChangefeedInfo, type TicdcClient, type TlsFiles } from './types.js';
 
 export interface TicdcClientOptions {
   /** Per-request timeout. Default 30 s. */
@@ -81,21 +84,54 @@ function toChangefeedInfo(raw: Record<string, unknown>): ChangefeedInfo {
   };
 }
 
+const endpointOf = (server: CdcServer): { address: string; tls?: TlsFiles } => (typeof server === 'string' ? { address: server } : server);
+
+async function readTls(tls: TlsFiles): Promise<{ ca: Buffer; cert: Buffer; key: Buffer }> {
+  const [ca, cert, key] = await Promise.all([readFile(tls.caPath), readFile(tls.certPath), readFile(tls.keyPath)]);
+  return { ca, cert, key };
+}
+
+/** One HTTP(S) exchange with node:http, so a TLS request can carry the client certificate. */
+function httpRequest(
+  url: string,
+  o: { method: string; body?: string; timeoutMs: number; tls?: { ca: Buffer; cert: Buffer; key: Buffer } },
+): Promise<{ status: number; statusText: string; text: string }> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const headers = o.body !== undefined ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(o.body) } : undefined;
+    const onResponse = (res: http.IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    };
+    const req =
+      u.protocol === 'https:'
+        ? https.request(u, { method: o.method, headers, ...o.tls, agent: false }, onResponse)
+        : http.request(u, { method: o.method, headers, agent: false }, onResponse);
+    req.setTimeout(o.timeoutMs, () => req.destroy(Object.assign(new Error('timeout'), { name: 'TimeoutError' })));
+    req.on('error', reject);
+    req.end(o.body);
+  });
+}
+
 export function createTicdcClient(opts: TicdcClientOptions = {}): TicdcClient {
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const removeConfirmMs = opts.removeConfirmMs ?? 30_000;
   const versions = new Map<string, { api: OpenApi; at: number }>();
 
-  function baseUrl(server: string): string {
-    if (/^https?:\/\//.test(server)) return server.replace(/\/+$/, '');
-    if (!SERVER.test(server)) throw new Error(`invalid TiCDC server address: ${JSON.stringify(server)}`);
-    return `http://${server}`;
+  function baseUrl(server: CdcServer): string {
+    const { address, tls } = endpointOf(server);
+    if (/^https?:\/\//.test(address)) return address.replace(/\/+$/, '');
+    if (!SERVER.test(address)) throw new Error(`invalid TiCDC server address: ${JSON.stringify(address)}`);
+    // A TLS cluster's TiCDC serves https and wants the cluster's client certificate.
+    return `${tls ? 'https' : 'http'}://${address}`;
   }
 
   /** One API call. `scrub` lists strings (the sink URI) that must not leak into an error. */
   async function call(
     method: string,
-    server: string,
+    server: CdcServer,
     path: string,
     body?: string,
     scrub: string[] = [],
@@ -105,27 +141,23 @@ export function createTicdcClient(opts: TicdcClientOptions = {}): TicdcClient {
       for (const s of scrub) if (s) out = out.split(s).join(maskSinkUri(s));
       return maskSecrets(out);
     };
-    let res: Response;
+    const { address, tls } = endpointOf(server);
+    let res: { status: number; statusText: string; text: string };
     try {
-      res = await fetch(baseUrl(server) + path, {
-        method,
-        headers: body !== undefined ? { 'content-type': 'application/json' } : undefined,
-        body,
-        signal: AbortSignal.timeout(timeoutMs),
-      });
+      res = await httpRequest(baseUrl(server) + path, { method, body, timeoutMs, tls: tls ? await readTls(tls) : undefined });
     } catch (e) {
-      const err = e as Error & { cause?: { code?: string; message?: string } };
-      const why = err.name === 'TimeoutError' ? `timed out after ${timeoutMs} ms` : (err.cause?.code ?? err.cause?.message ?? err.message);
-      throw new Error(`TiCDC ${method} ${path} on ${server} failed: ${clean(why)}`);
+      const err = e as Error & { code?: string };
+      const why = err.name === 'TimeoutError' ? `timed out after ${timeoutMs} ms` : (err.code ?? err.message);
+      throw new Error(`TiCDC ${method} ${path} on ${address} failed: ${clean(why)}`);
     }
-    const text = await res.text();
+    const text = res.text;
     let json: unknown;
     try {
       json = text.trim() ? parseJsonKeepingBigInts(text) : undefined;
     } catch {
       json = undefined;
     }
-    if (!res.ok) {
+    if (res.status < 200 || res.status > 299) {
       const e = (json ?? {}) as { error_msg?: unknown; error_code?: unknown };
       const msg = typeof e.error_msg === 'string' ? e.error_msg : text.slice(0, 500) || res.statusText;
       const code = typeof e.error_code === 'string' ? e.error_code : '';
@@ -135,14 +167,15 @@ export function createTicdcClient(opts: TicdcClientOptions = {}): TicdcClient {
   }
 
   /** The server's API generation, from its version (cached a minute: a rolling upgrade changes it). */
-  async function apiOf(server: string): Promise<OpenApi> {
-    const hit = versions.get(server);
+  async function apiOf(server: CdcServer): Promise<OpenApi> {
+    const key = endpointOf(server).address;
+    const hit = versions.get(key);
     if (hit && Date.now() - hit.at < VERSION_TTL_MS) return hit.api;
     const { json } = await call('GET', server, '/api/v1/status');
     const version = (json as { version?: unknown } | undefined)?.version;
-    if (typeof version !== 'string') throw new Error(`TiCDC GET /api/v1/status on ${server}: no version in the answer`);
+    if (typeof version !== 'string') throw new Error(`TiCDC GET /api/v1/status on ${key}: no version in the answer`);
     const api = openApiOf(version);
-    versions.set(server, { api, at: Date.now() });
+    versions.set(key, { api, at: Date.now() });
     return api;
   }
 
@@ -155,14 +188,14 @@ export function createTicdcClient(opts: TicdcClientOptions = {}): TicdcClient {
     return `/api/${api}/changefeeds/${encodeURIComponent(id)}`;
   };
 
-  async function list(server: string, api: OpenApi): Promise<ChangefeedInfo[]> {
+  async function list(server: CdcServer, api: OpenApi): Promise<ChangefeedInfo[]> {
     const { json } = await call('GET', server, `/api/${api}/changefeeds?state=all`);
     // v1 answers an array, v2 {total, items}.
     const items = api === 'v1' ? json : (json as { items?: unknown } | undefined)?.items;
     return Array.isArray(items) ? items.map((i) => toChangefeedInfo(i as Record<string, unknown>)) : [];
   }
 
-  async function get(server: string, id: string): Promise<ChangefeedInfo | undefined> {
+  async function get(server: CdcServer, id: string): Promise<ChangefeedInfo | undefined> {
     const api = await apiOf(server);
     let info: ChangefeedInfo;
     try {
@@ -202,7 +235,7 @@ export function createTicdcClient(opts: TicdcClientOptions = {}): TicdcClient {
       const { json } = await call('POST', server, `/api/${api}/changefeeds`, body, [a.sinkUri]);
       // v1 answers 202 with no body: read what was created.
       const info = api === 'v1' ? await get(server, a.changefeedId) : toChangefeedInfo((json ?? {}) as Record<string, unknown>);
-      if (!info) throw new Error(`TiCDC accepted changefeed ${a.changefeedId} on ${server} but does not list it`);
+      if (!info) throw new Error(`TiCDC accepted changefeed ${a.changefeedId} on ${endpointOf(server).address} but does not list it`);
       return { ...info, id: info.id || a.changefeedId, start_ts: info.start_ts ?? a.startTs };
     },
 
@@ -220,7 +253,7 @@ export function createTicdcClient(opts: TicdcClientOptions = {}): TicdcClient {
       const deadline = Date.now() + removeConfirmMs;
       for (let delay = 100; ; delay = Math.min(delay * 2, 2000)) {
         if (!(await get(server, id))) return;
-        if (Date.now() + delay > deadline) throw new Error(`TiCDC on ${server} still has changefeed ${id} ${removeConfirmMs / 1000}s after removing it`);
+        if (Date.now() + delay > deadline) throw new Error(`TiCDC on ${endpointOf(server).address} still has changefeed ${id} ${removeConfirmMs / 1000}s after removing it`);
         await new Promise((r) => setTimeout(r, delay));
       }
     },

@@ -2,7 +2,8 @@
 // (`query()` with client-side `?` escaping), no multi-statements. SQL errors are re-thrown without
 // mysql2's `sql` field, which would hold the formatted statement and thus any password in it.
 import mysql from 'mysql2/promise';
-import type { TableChecksum, TidbEndpoint, TidbSession, TidbSqlClient } from './types.js';
+import { readFile } from 'node:fs/promises';
+import type { TableChecksum, TidbEndpoint, TidbSession, TidbSqlClient, TlsFiles } from './types.js';
 
 /** A SQL or connection failure, free of passwords and formatted SQL. */
 export class TidbSqlError extends Error {
@@ -74,6 +75,7 @@ class MysqlTidbSession implements TidbSession {
   constructor(
     private readonly conn: mysql.Connection,
     private readonly endpoint: TidbEndpoint,
+    readonly secure: boolean,
   ) {
     // A fatal error with no query in flight is emitted as an event; unhandled it would crash the worker.
     conn.on('error', (e: Error) => {
@@ -253,26 +255,46 @@ class MysqlTidbSession implements TidbSession {
   }
 }
 
+/** The cluster's CA, client certificate and key, read for one connection (they can be rotated). */
+async function sslOptions(tls: TlsFiles): Promise<mysql.SslOptions> {
+  const [ca, cert, key] = await Promise.all([readFile(tls.caPath), readFile(tls.certPath), readFile(tls.keyPath)]);
+  return { ca, cert, key, rejectUnauthorized: true };
+}
+
 export function createTidbSqlClient(): TidbSqlClient {
   return {
     async connect(endpoint, opts = {}) {
-      let conn: mysql.Connection;
-      try {
-        conn = await mysql.createConnection({
-          host: endpoint.host,
-          port: endpoint.port,
-          user: endpoint.user,
-          password: endpoint.password,
-          connectTimeout: opts.connectTimeoutMs ?? 10_000,
-          multipleStatements: false,
-          supportBigNumbers: true,
-          bigNumberStrings: true,
-          dateStrings: true,
-        });
-      } catch (e) {
-        throw wrapError(e, [endpoint.password], `cannot connect to TiDB ${endpoint.host}:${endpoint.port} as ${endpoint.user}`, true);
+      const base = {
+        host: endpoint.host,
+        port: endpoint.port,
+        user: endpoint.user,
+        password: endpoint.password,
+        connectTimeout: opts.connectTimeoutMs ?? 10_000,
+        multipleStatements: false,
+        supportBigNumbers: true,
+        bigNumberStrings: true,
+        dateStrings: true,
+      };
+      const failed = (e: unknown) => wrapError(e, [endpoint.password], `cannot connect to TiDB ${endpoint.host}:${endpoint.port} as ${endpoint.user}`, true);
+      if (endpoint.tls) {
+        let ssl: mysql.SslOptions;
+        try {
+          ssl = await sslOptions(endpoint.tls);
+        } catch (e) {
+          throw new TidbSqlError(`cannot read the TLS material of TiDB ${endpoint.host}:${endpoint.port}: ${(e as Error).message}`, undefined, undefined, false);
+        }
+        try {
+          return new MysqlTidbSession(await mysql.createConnection({ ...base, ssl }), endpoint, true);
+        } catch (e) {
+          // The server offers no TLS (TiDB without security.ssl-cert): plaintext, as ssl-mode PREFERRED does.
+          if ((e as { code?: string }).code !== 'HANDSHAKE_NO_SSL_SUPPORT') throw failed(e);
+        }
       }
-      return new MysqlTidbSession(conn, endpoint);
+      try {
+        return new MysqlTidbSession(await mysql.createConnection(base), endpoint, false);
+      } catch (e) {
+        throw failed(e);
+      }
     },
   };
 }

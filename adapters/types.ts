@@ -80,6 +80,16 @@ export interface TiupClient {
   push(name: string, localPath: string, remotePath: string, o?: { nodes?: string[] } & RunOptions): Promise<void>;
 }
 
+/**
+ * A cluster's TLS client material on the control host: TiUP's CA and client pair
+ * ($TIUP_HOME/storage/cluster/clusters/<name>/tls/ca.crt, client.crt, client.pem).
+ */
+export interface TlsFiles {
+  caPath: string;
+  certPath: string;
+  keyPath: string;
+}
+
 /** One `[progress]` sample parsed from BR's output. */
 export interface BrProgressLine {
   step: string;
@@ -99,6 +109,8 @@ export interface BrClient {
     pd: string;
     storage: string;
     rateLimitMiBps?: number;
+    /** A TLS cluster's material: `--ca --cert --key`. */
+    tls?: TlsFiles;
     onProgress?: (p: BrProgressLine) => void;
   } & RunOptions): Promise<BrRunResult>;
   /** `tiup br:<version> restore full --pd <pd> --storage <uri> [--with-sys-table=…]` */
@@ -107,6 +119,7 @@ export interface BrClient {
     pd: string;
     storage: string;
     withSysTable?: boolean;
+    tls?: TlsFiles;
     onProgress?: (p: BrProgressLine) => void;
   } & RunOptions): Promise<BrRunResult>;
   /** `tiup br:<version> validate decode --field=end-version --storage <uri>`; undefined when no complete backup is there. */
@@ -118,6 +131,12 @@ export interface TidbEndpoint {
   port: number;
   user: string;
   password: string;
+  /**
+   * A TLS cluster's material. TLS is used when the server offers it, with the server verified
+   * against the cluster's CA (the MySQL client's ssl-mode PREFERRED, verifying): TiUP's enable_tls
+   * leaves SQL TLS to `security.ssl-cert`, so many TLS clusters serve SQL in plaintext.
+   */
+  tls?: TlsFiles;
 }
 
 export interface TableChecksum {
@@ -130,6 +149,8 @@ export interface TableChecksum {
 
 /** One connection-scoped session against a TiDB server. Every SQL value is a parameter or an escaped identifier. */
 export interface TidbSession {
+  /** The connection runs over TLS. */
+  readonly secure: boolean;
   ping(): Promise<void>;
   /** `db.table` of the user tables TiCDC cannot replicate: no primary key, no unique index over NOT NULL columns. */
   tablesWithoutUniqueKey(): Promise<string[]>;
@@ -179,17 +200,20 @@ export class TicdcApiError extends Error {
   }
 }
 
+/** A TiCDC server: "host:port", or with the TLS material of its cluster (then https with a client certificate). */
+export type CdcServer = string | { address: string; tls?: TlsFiles };
+
 /** TiCDC's OpenAPI, v2 or v1 as the server's version has it (adapters/ticdc.ts). */
 export interface TicdcClient {
-  /** Creates a changefeed on `server` ("host:port"). The sink URI carries a password: never logged. */
+  /** Creates a changefeed on `server`. The sink URI carries a password: never logged. */
   createChangefeed(
-    server: string,
+    server: CdcServer,
     a: { changefeedId: string; sinkUri: string; startTs: string; filterRules?: string[]; ignoreIneligibleTables?: boolean },
   ): Promise<ChangefeedInfo>;
   /** undefined only when TiCDC answers ErrChangeFeedNotExists. */
-  getChangefeed(server: string, id: string): Promise<ChangefeedInfo | undefined>;
+  getChangefeed(server: CdcServer, id: string): Promise<ChangefeedInfo | undefined>;
   /** Resolves once TiCDC says the changefeed does not exist (also when it never did). */
-  removeChangefeed(server: string, id: string): Promise<void>;
-  listChangefeeds(server: string): Promise<ChangefeedInfo[]>;
-  health(server: string): Promise<boolean>;
+  removeChangefeed(server: CdcServer, id: string): Promise<void>;
+  listChangefeeds(server: CdcServer): Promise<ChangefeedInfo[]>;
+  health(server: CdcServer): Promise<boolean>;
 }

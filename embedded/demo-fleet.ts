@@ -18,6 +18,11 @@ export interface SourceClusterSpec {
   withCdc: boolean;
   tables: { db: string; table: string; rows: number; sizeBytes: number }[];
   writesPerSec: number;
+  /** TiUP's enable_tls: a CA and client pair under the cluster's tls/ folder. */
+  tls?: boolean;
+  /** Tuned configuration: the topology's server_configs per component, and changed global variables. */
+  serverConfigs?: Record<string, Record<string, string | number | boolean>>;
+  globalVariables?: Record<string, string>;
 }
 
 const GiB = 1024 ** 3;
@@ -102,6 +107,9 @@ export async function seedSourceCluster(sim: SimulatorClient, store: MetadataSto
     tables: spec.tables,
     writeStream: spec.writesPerSec > 0 ? { writesPerSec: spec.writesPerSec, rowsPerWrite: 10, bytesPerWrite: 4096 } : undefined,
     gcLifeTime: '10m0s',
+    tls: spec.tls,
+    serverConfigs: spec.serverConfigs,
+    globalVariables: spec.globalVariables,
   });
   await store.importCluster(
     {
@@ -112,7 +120,7 @@ export async function seedSourceCluster(sim: SimulatorClient, store: MetadataSto
       region: DEMO_REGION,
       cpuArchitecture: 'X86_64',
       tags: ['production'],
-      tls: false,
+      tls: spec.tls ?? false,
       exclusive: false,
       vendor: 'Local',
       parameterGroupId: `default-${spec.version.split('.').slice(0, 2).join('.')}`,

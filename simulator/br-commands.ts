@@ -1,4 +1,5 @@
 // `tiup br:<ver> backup full | restore full | validate decode` against the model and real files.
+import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Simulator } from './sim.js';
 import { type ExecIO, type ParsedArgs, flagBool, parseArgs } from './tiup-exec.js';
@@ -32,6 +33,7 @@ import {
   type BackupTable,
 } from './storage.js';
 import { formatDurationShort } from './duration.js';
+import { clientCredentialProblem } from './tls.js';
 
 const MIB = 1024 * 1024;
 const PER_TIKV_BPS = 100 * MIB;
@@ -90,6 +92,22 @@ function requireCluster(ctx: BrCtx): ClusterModel {
   const pdInst = c?.instances.find((i) => i.role === 'pd' && i.host === host && i.port === port);
   if (!c || !pdInst || !isUp(c, pdInst) || !pdAvailable(c)) {
     throw new ToolExit(1, `[PD:client:ErrClientGetMember]error:rpc error: code = Unavailable desc = connection error: dial tcp ${pd}: connect: connection refused target:${pd} status:CONNECTING`);
+  }
+  if (c.tls) {
+    // A TLS cluster's PD takes only clients with a certificate of its CA: BR's --ca/--cert/--key
+    // (pingcap/tidb br/pkg/task/common.go flagCA/flagCert/flagKey, TLSConfig.ToTLSConfig).
+    const file = (f: string) => {
+      const v = ctx.p.flags.get(f);
+      return v ? path.resolve(ctx.io.cwd, v) : undefined;
+    };
+    const files = { ca: file('ca'), cert: file('cert'), key: file('key') };
+    const problem = files.ca || files.cert || files.key ? clientCredentialProblem(c.tls, files) : undefined;
+    if (!files.ca) {
+      throw new ToolExit(1, `[PD:client:ErrClientGetMember]error:rpc error: code = Unavailable desc = connection closed before server preface received target:${pd} status:TRANSIENT_FAILURE`);
+    }
+    if (problem) {
+      throw new ToolExit(1, `[PD:client:ErrClientGetMember]error:rpc error: code = Unavailable desc = connection error: desc = "transport: authentication handshake failed: ${problem}" target:${pd}`);
+    }
   }
   const downKv = c.instances.find((i) => i.role === 'tikv' && !isUp(c, i));
   if (!tikvAvailable(c) && downKv) {

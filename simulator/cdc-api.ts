@@ -2,6 +2,7 @@
 // of the cluster's version (versions.ts ticdcApiSurface): OpenAPI v1 from v5.2, v2 create from
 // v6.2, the rest of v2 from v6.5.2.
 import http from 'node:http';
+import https from 'node:https';
 import type { Simulator } from './sim.js';
 import { readJson, sendJson } from './http-util.js';
 import { CdcError, createChangefeed, ineligibleTables, maskSinkUri, removeChangefeed, type ChangefeedRequest } from './changefeeds.js';
@@ -85,12 +86,22 @@ function listed(cf: ChangefeedModel, state: string | null): boolean {
   return ['normal', 'stopped', 'failed', 'warning', 'pending'].includes(cf.state);
 }
 
+/**
+ * The OpenAPI server of one TiCDC instance. On a TLS cluster it is https and requires a client
+ * certificate signed by the cluster's CA (TiUP starts cdc with --ca/--cert/--key; tiflow
+ * pkg/security/credential.go ToTLSConfigWithVerify: ClientAuth RequireAndVerifyClientCert).
+ */
 export function createCdcServer(sim: Simulator, clusterName: string, inst: Instance): http.Server {
-  return http.createServer((req, res) => {
+  const listener = (req: http.IncomingMessage, res: http.ServerResponse) => {
     void handle(req, res).catch((e: Error) => {
       if (!res.headersSent) cdcError(res, 500, 'CDC:ErrInternalServerError', `[CDC:ErrInternalServerError]${e.message}`);
     });
-  });
+  };
+  const tls = sim.fleet.get(clusterName)?.tls;
+  if (tls) {
+    return https.createServer({ key: tls.serverKey, cert: tls.serverCert, ca: tls.caCert, requestCert: true, rejectUnauthorized: true }, listener);
+  }
+  return http.createServer(listener);
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://x');

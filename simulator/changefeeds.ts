@@ -3,6 +3,7 @@
 import type { Simulator } from './sim.js';
 import { ensureTable, isUp, type ChangefeedState, nativePasswordHash, storageAvailable, tidbServes, type ChangefeedModel, type ClusterModel } from './model.js';
 import { tsoFromMs } from './tso.js';
+import { sinkTlsProblem } from './tls.js';
 import { ticdcApiSurface, ticdcRetryGiveUpMs } from './versions.js';
 
 export class CdcError extends Error {
@@ -26,8 +27,8 @@ export function maskSinkUri(uri: string): string {
   return uri.replace(/^(\w+:\/\/[^:/@]*:)[^@]*@/, '$1xxxxx@');
 }
 
-/** Parses mysql://user:pass@host:port/ and finds the running TiDB it names. */
-function resolveSink(sim: Simulator, sinkUri: string): { cluster: ClusterModel } {
+/** Parses mysql://user:pass@host:port/ and finds the running TiDB it names; `upstream` holds the CDC hosts' files. */
+function resolveSink(sim: Simulator, sinkUri: string, upstream: ClusterModel): { cluster: ClusterModel } {
   let u: URL;
   try {
     u = new URL(sinkUri);
@@ -50,6 +51,15 @@ function resolveSink(sim: Simulator, sinkUri: string): { cluster: ClusterModel }
       `[CDC:ErrMySQLConnectionError]fail to open MySQL connection: dial tcp ${host}:${port}: connect: connection refused`,
     );
   }
+  const sslCa = u.searchParams.get('ssl-ca') ?? undefined;
+  // Any capture may run the sink's tables: the file must be on every CDC host.
+  const cdcHosts = [...new Set(upstream.instances.filter((i) => i.role === 'cdc').map((i) => i.host))];
+  const onEveryCdcHost = (p: string) => {
+    const copies = cdcHosts.map((h) => upstream.pushedFiles.find((f) => f.host === h && f.remotePath === p));
+    return copies.every(Boolean) ? copies[0]?.content : undefined;
+  };
+  const tlsProblem = sinkTlsProblem(target, sslCa, onEveryCdcHost);
+  if (tlsProblem) throw new CdcError(400, 'CDC:ErrMySQLConnectionError', `[CDC:ErrMySQLConnectionError]fail to open MySQL connection: ${tlsProblem}`);
   const hash = nativePasswordHash(pass);
   if (!target.users.some((x) => x.user === user && x.authString === hash)) {
     throw new CdcError(
@@ -119,7 +129,7 @@ export function createChangefeed(sim: Simulator, upstream: ClusterModel, req: Ch
       `[CDC:ErrTableIneligible]some tables are not eligible to replicate([${ineligible.join(' ')}]), if you want to ignore these tables, please set ignore_ineligible_table to true`,
     );
   }
-  const { cluster: downstream } = resolveSink(sim, sinkUri);
+  const { cluster: downstream } = resolveSink(sim, sinkUri, upstream);
   if (downstream.name === upstream.name) {
     throw new CdcError(400, 'CDC:ErrSameUpstreamDownstream', '[CDC:ErrSameUpstreamDownstream]upstream and downstream are the same cluster');
   }

@@ -12,6 +12,12 @@ export interface SeedClusterRequest {
   tables?: { db: string; table: string; rows: number; sizeBytes: number; uniqueKey?: boolean }[];
   writeStream?: { writesPerSec: number; rowsPerWrite?: number; bytesPerWrite?: number };
   gcLifeTime?: string;
+  /** `global.enable_tls`: TiUP's CA and client pair under the cluster's tls/ (simulator/tls.ts). */
+  tls?: boolean;
+  /** The topology's server_configs (also the live config), per component: `{ tikv: { 'raftstore.apply-pool-size': 4 } }`. */
+  serverConfigs?: Record<string, Record<string, string | number | boolean>>;
+  /** Global variables changed from the defaults. */
+  globalVariables?: Record<string, string>;
   /** default true */
   started?: boolean;
 }
@@ -33,6 +39,7 @@ export interface InspectCluster {
   origin: 'tiup' | 'seed';
   deployUser: string;
   tiupHome: string;
+  tls: boolean;
   instances: { role: SimRole; host: string; port: number; statusPort?: number; peerPort?: number; status: 'Up' | 'Down' }[];
   gcLifeTime: string;
   gcEnable: string;

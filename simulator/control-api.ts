@@ -6,6 +6,7 @@ import { handleTiupExec } from './tiup-exec.js';
 import { ROLES, clusterChecksum, clusterStatus, ensureTable, isUp, nativePasswordHash, normalizeVersion, parseVersion, randomHash64, type ChangefeedState, type Instance, type Role } from './model.js';
 import { topologyFromInstances } from './topology.js';
 import { writeTiupMeta } from './storage.js';
+import { generateClusterTls } from './tls.js';
 import { normalizeGlobalVar } from './sql-engine.js';
 import type { FaultSpec } from './faults.js';
 import { tsoFromMs, tsoToMs, formatGcTime } from './tso.js';
@@ -128,6 +129,7 @@ async function route(sim: Simulator, req: http.IncomingMessage, res: http.Server
       origin: c.origin,
       deployUser: c.deployUser,
       tiupHome: c.tiupHome,
+      tls: Boolean(c.tls),
       instances: c.instances.map((i) => ({ ...i, status: isUp(c, i) ? 'Up' : 'Down' })),
       gcLifeTime: c.globalVars.tidb_gc_life_time,
       gcEnable: c.globalVars.tidb_gc_enable,
@@ -220,10 +222,16 @@ async function seedCluster(sim: Simulator, b: Record<string, unknown>) {
     }
     const ws = b.writeStream as Record<string, unknown> | undefined;
     if (ws) c.writeStream = { writesPerSec: Number(ws.writesPerSec ?? 1), rowsPerWrite: Number(ws.rowsPerWrite ?? 1), bytesPerWrite: Number(ws.bytesPerWrite ?? 128), carry: 0, next: 0 };
+    // A tuned cluster: server_configs of its topology (also its live config) and changed global variables.
+    const serverConfigs = (b.serverConfigs ?? {}) as Record<string, Record<string, string | number | boolean>>;
+    for (const [comp, conf] of Object.entries(serverConfigs)) c.config[comp] = { ...(c.config[comp] ?? {}), ...conf };
+    for (const [k, v] of Object.entries((b.globalVariables ?? {}) as Record<string, string>)) c.globalVars[k] = normalizeGlobalVar(k, String(v));
+    if (b.tls === true) c.tls = await generateClusterTls(sim.tiupHome, name, [...new Set(instances.map((i) => i.host))]);
     if (b.started !== false) {
       await sim.listeners.startCluster(c);
       c.topology = topologyFromInstances(c.instances, deployUser); // ports may have been 0 (ephemeral)
     }
+    c.topology = { ...c.topology, server_configs: serverConfigs, global: { ...(c.topology.global as object), ...(c.tls ? { enable_tls: true } : {}) } };
     writeTiupMeta(c);
     return c;
   } catch (e) {

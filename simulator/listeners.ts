@@ -6,6 +6,7 @@ import type net from 'node:net';
 import type { Simulator } from './sim.js';
 import type { ClusterModel, Instance } from './model.js';
 import { createMysqlServer } from './mysql-protocol.js';
+import { sqlTlsOf } from './tls.js';
 import { TidbSession, serverVersionString } from './sql-engine.js';
 import { createCdcServer } from './cdc-api.js';
 
@@ -40,6 +41,7 @@ export class ListenerManager {
           const server = createMysqlServer({
             serverVersion: serverVersionString(c.version),
             newSession: () => new TidbSession(this.sim, c.name, inst),
+            tls: sqlTlsOf(c),
           });
           inst.port = await listen(server, inst.host, inst.port);
           open.set(inst, { server, destroyAll: () => server.destroyAll() });

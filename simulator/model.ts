@@ -1,5 +1,6 @@
 // The fleet model: clusters, their data (as append-only event logs), users, variables, config,
 // GC and service safepoints, changefeeds. Pure state + rules; no I/O here.
+import type { ClusterTls } from './tls.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { Tso, tsoFromMs } from './tso.js';
 import { parseGoDuration } from './duration.js';
@@ -109,6 +110,8 @@ export interface ClusterModel {
   serviceSafePoints: Map<string, ServiceSafePoint>;
   changefeeds: Map<string, ChangefeedModel>;
   pushedFiles: PushedFile[];
+  /** `global.enable_tls`: TiUP's CA and certificates of the cluster (simulator/tls.ts). */
+  tls?: ClusterTls;
   writeStream?: WriteStream;
   /** Interrupted restore: which backup, and which tables are already in. */
   restoreCheckpoint?: { backupKey: string; restoredTables: string[] };

@@ -2,6 +2,8 @@
 // COM_QUERY, COM_STMT_PREPARE/EXECUTE with binary results, EOF-style result sets). Written by hand
 // because mysql2's server-side statement parsing is heuristic.
 import net from 'node:net';
+import tls from 'node:tls';
+import { Duplex } from 'node:stream';
 import { createHash, randomBytes } from 'node:crypto';
 
 const CAP = {
@@ -10,6 +12,7 @@ const CAP = {
   LONG_FLAG: 0x4,
   CONNECT_WITH_DB: 0x8,
   PROTOCOL_41: 0x200,
+  SSL: 0x800,
   TRANSACTIONS: 0x2000,
   SECURE_CONNECTION: 0x8000,
   MULTI_RESULTS: 0x20000,
@@ -18,7 +21,7 @@ const CAP = {
   CONNECT_ATTRS: 0x100000,
   PLUGIN_AUTH_LENENC: 0x200000,
 };
-const SERVER_CAPS = Object.values(CAP).reduce((a, b) => a | b, 0);
+const SERVER_CAPS = Object.values(CAP).reduce((a, b) => a | b, 0) & ~CAP.SSL;
 const STATUS_AUTOCOMMIT = 0x0002;
 const CHARSET_UTF8MB4_BIN = 46;
 const CHARSET_BINARY = 63;
@@ -57,6 +60,12 @@ export interface MysqlSession {
 export interface MysqlServerOptions {
   serverVersion: string;
   newSession: () => MysqlSession;
+  /**
+   * TLS for clients (TiDB: `security.ssl-cert`/`ssl-key` set; `ssl-ca` asks clients for a certificate
+   * and verifies one if given, pingcap/tidb pkg/util/security LoadTLSCertificates VerifyClientCertIfGiven).
+   * `requireSecureTransport`: `security.require-secure-transport`, plaintext logins refused.
+   */
+  tls?: { key: string; cert: string; ca?: string; requireSecureTransport: boolean };
 }
 
 let nextConnectionId = 1;
@@ -172,14 +181,19 @@ class Connection {
   private nextStmt = 1;
   private pendingUser = '';
   private closed = false;
+  private secure = false;
+  private readonly caps: number;
+  private readonly clientHost: string;
 
   constructor(
-    private readonly socket: net.Socket,
+    private socket: net.Socket,
     private readonly opts: MysqlServerOptions,
   ) {
     // Printable, non-zero scramble bytes, as MySQL generates them.
     this.scramble = Buffer.from([...randomBytes(20)].map((b) => 0x21 + (b % 94)));
     this.session = opts.newSession();
+    this.caps = opts.tls ? SERVER_CAPS | CAP.SSL : SERVER_CAPS;
+    this.clientHost = (socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
   }
 
   start(): void {
@@ -191,6 +205,37 @@ class Connection {
     });
     this.seq = 0;
     this.sendHandshake();
+  }
+
+  /** The client's SSLRequest: the rest of the conversation (handshake response first) runs over TLS. */
+  private upgradeToTls(rest: Buffer): void {
+    const t = this.opts.tls!;
+    const raw = this.socket;
+    // Over a stream, not the socket's handle: bytes of the ClientHello already read (`rest`) must reach TLS.
+    raw.removeAllListeners('data');
+    const plain = new Duplex({
+      read() {},
+      write(chunk: Buffer, _enc, cb) {
+        raw.write(chunk, cb);
+      },
+      final(cb) {
+        raw.end();
+        cb();
+      },
+      destroy(err, cb) {
+        raw.destroy();
+        cb(err);
+      },
+    });
+    raw.on('data', (d) => plain.push(d));
+    raw.on('end', () => plain.push(null));
+    if (rest.length) plain.push(rest);
+    const secure = new tls.TLSSocket(plain as unknown as net.Socket, { isServer: true, key: t.key, cert: t.cert, ca: t.ca, requestCert: Boolean(t.ca), rejectUnauthorized: false });
+    secure.on('error', () => raw.destroy());
+    secure.on('data', (d) => this.onData(d));
+    this.socket = secure;
+    this.secure = true;
+    this.inbuf = Buffer.alloc(0);
   }
 
   private write(payload: Buffer): void {
@@ -210,6 +255,12 @@ class Connection {
       const seq = this.inbuf[3];
       const payload = this.inbuf.subarray(4, 4 + len);
       this.inbuf = this.inbuf.subarray(4 + len);
+      // SSLRequest: the first 32 bytes of a handshake response with CLIENT_SSL set.
+      if (this.state === 'auth' && !this.secure && this.opts.tls && len === 32 && payload.readUInt32LE(0) & CAP.SSL) {
+        this.seq = (seq + 1) & 0xff;
+        this.upgradeToTls(this.inbuf);
+        return;
+      }
       this.queue = this.queue.then(() => this.onPacket(seq, Buffer.from(payload))).catch(() => {
         this.socket.destroy();
       });
@@ -229,7 +280,7 @@ class Connection {
       Buffer.from([0]),
       (() => {
         const b = Buffer.alloc(2);
-        b.writeUInt16LE(SERVER_CAPS & 0xffff);
+        b.writeUInt16LE(this.caps & 0xffff);
         return b;
       })(),
       Buffer.from([CHARSET_UTF8MB4_BIN]),
@@ -240,7 +291,7 @@ class Connection {
       })(),
       (() => {
         const b = Buffer.alloc(2);
-        b.writeUInt16LE((SERVER_CAPS >>> 16) & 0xffff);
+        b.writeUInt16LE((this.caps >>> 16) & 0xffff);
         return b;
       })(),
       Buffer.from([21]),
@@ -265,7 +316,13 @@ class Connection {
   }
 
   private finishAuth(user: string, token: Buffer): void {
-    const clientHost = (this.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
+    const clientHost = this.clientHost;
+    if (this.opts.tls?.requireSecureTransport && !this.secure) {
+      // pingcap/tidb pkg/server/conn.go: errSecureTransportRequired (ER_SECURE_TRANSPORT_REQUIRED).
+      this.sendError(3159, 'Connections using insecure transport are prohibited while --require_secure_transport=ON.', 'HY000');
+      this.socket.end();
+      return;
+    }
     const err = this.session.authenticate({ user, clientHost, verify: this.verify(token) });
     if (err && err.kind === 'error') {
       this.sendError(err.code, err.message, err.sqlState ?? '28000');

@@ -9,6 +9,7 @@ import { OpRun } from './op-run.js';
 import { AbortedError, ToolExit, sleep } from './util.js';
 import { flattenServerConfigs, instancesFromTopology, parseTopology, portsText } from './topology.js';
 import { clusterDir, removeTiupMeta, writeTiupMeta } from './storage.js';
+import { TLS_FILES, generateClusterTls, tlsDir } from './tls.js';
 import {
   anyTidbServes,
   instanceId,
@@ -266,6 +267,8 @@ const HANDLERS: Record<string, (ctx: Ctx) => Promise<void>> = {
       ...[...new Set(instances.map((i) => i.role))].map((r) => `Enabling component ${r}`),
     ];
     await ctx.run.steps(lines, 1000 + instances.length * 1000);
+    // pingcap/tiup pkg/cluster/manager/deploy.go: with enable_tls the CA and client pair are generated into the cluster's tls/.
+    const tls = ((topo.global ?? {}) as Record<string, unknown>).enable_tls === true ? await generateClusterTls(io.tiupHome, name, hosts) : undefined;
     const c = sim.fleet.newCluster({
       name,
       version,
@@ -275,6 +278,7 @@ const HANDLERS: Record<string, (ctx: Ctx) => Promise<void>> = {
       topology: topo,
       instances,
     });
+    if (tls) c.tls = tls;
     applyServerConfigs(c, undefined);
     writeTiupMeta(c);
     io.out(`Cluster \`${name}\` deployed successfully, you can start it with command: \`tiup cluster start ${name} --init\``);
@@ -443,7 +447,15 @@ const HANDLERS: Record<string, (ctx: Ctx) => Promise<void>> = {
             cluster_version: c.version,
             deploy_user: c.deployUser,
             ssh_type: 'builtin',
-            tls_enabled: false,
+            tls_enabled: Boolean(c.tls),
+            // pingcap/tiup pkg/cluster/manager/display.go: the control host's TLS files, only when TLS is on.
+            ...(c.tls
+              ? {
+                  tls_ca_cert: path.join(tlsDir(c.tiupHome, c.name), TLS_FILES.caCert),
+                  tls_client_cert: path.join(tlsDir(c.tiupHome, c.name), TLS_FILES.clientCert),
+                  tls_client_key: path.join(tlsDir(c.tiupHome, c.name), TLS_FILES.clientKey),
+                }
+              : {}),
             dashboard_url: dashboard,
             dashboard_urls: dashboard ? [dashboard] : [],
             grafana_urls: grafana,
@@ -460,6 +472,12 @@ const HANDLERS: Record<string, (ctx: Ctx) => Promise<void>> = {
     io.out(`Cluster version:    ${c.version}`);
     io.out(`Deploy user:        ${c.deployUser}`);
     io.out(`SSH type:           builtin`);
+    if (c.tls) {
+      io.out(`TLS encryption:     enabled`);
+      io.out(`CA certificate:     ${path.join(tlsDir(c.tiupHome, c.name), TLS_FILES.caCert)}`);
+      io.out(`Client private key: ${path.join(tlsDir(c.tiupHome, c.name), TLS_FILES.clientKey)}`);
+      io.out(`Client certificate: ${path.join(tlsDir(c.tiupHome, c.name), TLS_FILES.clientCert)}`);
+    }
     if (dashboard) io.out(`Dashboard URL:      ${dashboard}`);
     io.out(table(['ID', 'Role', 'Host', 'Ports', 'OS/Arch', 'Status', 'Data Dir', 'Deploy Dir'], rows.map((r) => [r.id, r.role, r.host, r.ports, r.os_arch, r.status, r.data_dir, r.deploy_dir])));
     io.out(`Total nodes: ${rows.length}`);

@@ -4,6 +4,8 @@
 import type { EmbeddedStack } from '../../embedded/stack.js';
 import { DEMO_SOURCE, seedSourceCluster, type SourceClusterSpec } from '../../embedded/demo-fleet.js';
 import { workflowIds } from '../../domain/ids.js';
+import path from 'node:path';
+import { createTidbSqlClient } from '../../adapters/tidb-sql.js';
 import { canLogin, eventually, node, runClone, startTestStack, type CloneRun } from './helpers.js';
 
 let stack: EmbeddedStack;
@@ -25,12 +27,27 @@ function sourceOf(version: string, n: number): SourceClusterSpec {
     writesPerSec: 5,
   };
 }
+/** TLS everywhere TiUP puts it, and SQL clients must use TLS too (security.require-secure-transport). */
+const TLS_SOURCE: SourceClusterSpec = {
+  ...sourceOf('v7.5.1', 10),
+  id: 'tidbFleetTls000000001',
+  name: 'fleet-tls',
+  tls: true,
+  serverConfigs: {
+    tidb: {
+      'security.ssl-ca': '/tidb-deploy/tidb-4000/tls/ca.crt',
+      'security.ssl-cert': '/tidb-deploy/tidb-4000/tls/tidb.crt',
+      'security.ssl-key': '/tidb-deploy/tidb-4000/tls/tidb.pem',
+      'security.require-secure-transport': true,
+    },
+  },
+};
 const SOURCES = [...LTS_VERSIONS, 'v5.2.2'].map(sourceOf);
 const source = (version: string) => SOURCES.find((s) => s.version === version)!;
 
 beforeAll(async () => {
   stack = await startTestStack(21);
-  for (const s of SOURCES) await seedSourceCluster(stack.sim, stack.store, s);
+  for (const s of [...SOURCES, TLS_SOURCE]) await seedSourceCluster(stack.sim, stack.store, s);
 });
 
 afterAll(async () => {
@@ -142,5 +159,39 @@ describe('TiCDC v6.2–v6.5.1 (v2 has no GET/DELETE of a changefeed): no changef
     });
     expect(run.progress.status).toBe('Canceled');
     expect((await stack.sim.cluster(src.id)).changefeeds.filter((c) => c.downstream === run.clusterId)).toEqual([]);
+  }, 300_000);
+});
+
+describe('a TLS source', () => {
+  const tlsFiles = async (cluster: string) => {
+    const dir = path.join((await stack.sim.cluster(cluster)).tiupHome, 'storage', 'cluster', 'clusters', cluster, 'tls');
+    return { caPath: path.join(dir, 'ca.crt'), certPath: path.join(dir, 'client.crt'), keyPath: path.join(dir, 'client.pem') };
+  };
+
+  test('its TiDB refuses plaintext SQL and takes TLS verified against the cluster CA', async () => {
+    const tidb = (await stack.sim.cluster(TLS_SOURCE.id)).instances.find((i) => i.role === 'tidb')!;
+    expect(await canLogin(tidb.host, tidb.port, 'root', TLS_SOURCE.rootPassword)).toBe(false);
+    const s = await createTidbSqlClient().connect({ host: tidb.host, port: tidb.port, user: 'root', password: TLS_SOURCE.rootPassword, tls: await tlsFiles(TLS_SOURCE.id) });
+    expect(s.secure).toBe(true);
+    await s.close();
+  });
+
+  test.each(['CDCSync', 'Snapshot'] as const)('%s clone: BR and TiCDC get the TLS material, the copy has TLS too', async (strategy) => {
+    const run = await runClone(stack, strategy, { request: { sourceClusterId: TLS_SOURCE.id, clusterVersion: TLS_SOURCE.version } });
+    expect(run.error?.cause?.message ?? run.error).toBeUndefined();
+    expect(run.progress.status).toBe('Finished');
+    const target = await stack.sim.cluster(run.clusterId);
+    expect(target.tls).toBe(true);
+    const atBackup = await stack.sim.checksum(TLS_SOURCE.id, run.result!.backupTs);
+    expect((await stack.sim.checksum(run.clusterId, run.result!.restoredTs)).checksum).toBe(atBackup.checksum);
+    // BR ran with each cluster's own CA and client pair
+    const br = [...(await stack.sim.operations({ op: 'br.backup', cluster: TLS_SOURCE.id })), ...(await stack.sim.operations({ op: 'br.restore', cluster: run.clusterId }))];
+    const caOf = (argv: string[]) => argv[argv.indexOf('--ca') + 1];
+    expect(br.filter((o) => o.exitCode === 0).map((o) => caOf(o.argv))).toEqual(expect.arrayContaining([(await tlsFiles(TLS_SOURCE.id)).caPath, (await tlsFiles(run.clusterId)).caPath]));
+    const changefeeds = (await stack.sim.cluster(TLS_SOURCE.id)).changefeeds.filter((c) => c.downstream === run.clusterId);
+    expect(changefeeds.map((c) => c.state)).toEqual(strategy === 'CDCSync' ? ['normal'] : []);
+    expect((await stack.sim.cluster(TLS_SOURCE.id)).gcLifeTime).toBe('10m0s');
+    await deleteTarget(run.clusterId);
+    expect((await stack.sim.cluster(TLS_SOURCE.id)).changefeeds.filter((c) => c.downstream === run.clusterId)).toEqual([]);
   }, 300_000);
 });

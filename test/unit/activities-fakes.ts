@@ -483,6 +483,7 @@ export class FakeSql implements TidbSqlClient {
     db.connects.push({ user: ep.user, ok });
     if (!ok) throw new AccessDenied(ep.user);
     return {
+      secure: false,
       ping: async () => undefined,
       tablesWithoutUniqueKey: async () => [...db.tablesWithoutUniqueKey],
       version: async () => 'v7.5.1',
