@@ -10,6 +10,7 @@ import { createBackupActivities } from './backup.js';
 import { createDeployActivities } from './deploy.js';
 import { createAccountActivities } from './accounts.js';
 import { createParameterActivities } from './parameters.js';
+import { createSourceConfigActivities } from './source-config.js';
 import { createRestoreActivities } from './restore.js';
 import { createCdcActivities } from './cdc.js';
 import { createLogActivities } from './logs.js';
@@ -31,6 +32,7 @@ export function createActivities(deps: ActivityDeps): AllActivities {
     ...createDeployActivities(deps),
     ...createAccountActivities(deps),
     ...createParameterActivities(deps),
+    ...createSourceConfigActivities(deps),
     ...createRestoreActivities(deps),
     ...createCdcActivities(deps),
     ...createLogActivities(deps),

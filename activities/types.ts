@@ -103,6 +103,8 @@ export interface CloneActivities {
   syncBackupStrategy(a: { sourceClusterId: string; targetClusterId: string }): Promise<string>;
   syncParameters(a: { sourceClusterId: string; targetClusterId: string }): Promise<ModifyParametersInput>;
   adjustParameters(a: { targetClusterId: string; copies: number }): Promise<ModifyParametersInput>;
+  /** The source's live configuration onto the target (settings, global variables); returns what was copied and left out. */
+  copySourceConfig(a: { sourceClusterId: string; targetClusterId: string; holder: string }): Promise<string[]>;
   validationParameter(a: ModifyParametersInput): Promise<void>;
   modifyParameter(a: ModifyParametersInput): Promise<{ roles: string[]; resultLines: string[] }>;
   refreshParameter(a: { clusterId: string; roles: string[] }): Promise<void>;

@@ -114,6 +114,11 @@ class MysqlTidbSession implements TidbSession {
     return row ? str(col(row, 'Value')) : undefined;
   }
 
+  async globalVariables(): Promise<Record<string, string>> {
+    const rows = await this.query('SELECT VARIABLE_NAME, VARIABLE_VALUE FROM mysql.global_variables');
+    return Object.fromEntries(rows.map((r) => [str(col(r, 'VARIABLE_NAME')), str(col(r, 'VARIABLE_VALUE'))]));
+  }
+
   async setGlobalVariable(name: string, value: string): Promise<void> {
     if (!SYSVAR.test(name)) throw new Error(`invalid system variable name: ${JSON.stringify(name)}`);
     await this.query(`SET GLOBAL ${name} = ?`, [value]);

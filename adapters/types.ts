@@ -157,6 +157,8 @@ export interface TidbSession {
   /** Parsed `Release Version:` of `SELECT tidb_version()`. */
   version(): Promise<string>;
   getGlobalVariable(name: string): Promise<string | undefined>;
+  /** Every row of mysql.global_variables (the persisted global values). */
+  globalVariables(): Promise<Record<string, string>>;
   setGlobalVariable(name: string, value: string): Promise<void>;
   /** `SELECT TIDB_CURRENT_TSO()` as a decimal string. */
   currentTso(): Promise<string>;

@@ -48,7 +48,10 @@ export const short = proxyActivities<
 
 /** TiUP runs (deploy, start, edit-config, reload, display, push): heartbeating, cancellable, hours at most. */
 export const tiup = proxyActivities<
-  Pick<Acts, 'deployCluster' | 'startCluster' | 'modifyParameter' | 'refreshParameter' | 'failParameter' | 'persistCluster' | 'collectLogConfig' | 'destroyTiupCluster'>
+  Pick<
+    Acts,
+    'deployCluster' | 'startCluster' | 'modifyParameter' | 'refreshParameter' | 'failParameter' | 'copySourceConfig' | 'persistCluster' | 'collectLogConfig' | 'destroyTiupCluster'
+  >
 >({
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: '1 minute',

@@ -8,4 +8,6 @@ export const PATCHES = {
   settledUndo: 'settled-undo',
   /** A failed parameter change re-applies the saved values (TiEM failParameter). */
   failParameter: 'fail-parameter',
+  /** syncParameters also copies the source's live configuration, across versions too (copySourceConfig). */
+  copySourceConfig: 'copy-source-config',
 } as const;

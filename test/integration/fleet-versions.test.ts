@@ -42,12 +42,24 @@ const TLS_SOURCE: SourceClusterSpec = {
     },
   },
 };
+/** Years of tuning: server_configs of every component, and global variables changed from the defaults. */
+const TUNED_SOURCE: SourceClusterSpec = {
+  ...sourceOf('v8.1.1', 11),
+  id: 'tidbFleetTuned0000001',
+  name: 'fleet-tuned',
+  serverConfigs: {
+    tidb: { 'performance.txn-total-size-limit': 2147483648, 'log.slow-threshold': 500 },
+    tikv: { 'server.grpc-concurrency': 8, 'storage.scheduler-worker-pool-size': 6, 'server.advertise-addr': 'source-only:20160' },
+    pd: { 'schedule.leader-schedule-limit': 8, 'schedule.max-store-down-time': '1h0m0s' },
+  },
+  globalVariables: { tidb_distsql_scan_concurrency: '30', tidb_txn_mode: 'optimistic', max_execution_time: '60000' },
+};
 const SOURCES = [...LTS_VERSIONS, 'v5.2.2'].map(sourceOf);
 const source = (version: string) => SOURCES.find((s) => s.version === version)!;
 
 beforeAll(async () => {
   stack = await startTestStack(21);
-  for (const s of [...SOURCES, TLS_SOURCE]) await seedSourceCluster(stack.sim, stack.store, s);
+  for (const s of [...SOURCES, TLS_SOURCE, TUNED_SOURCE]) await seedSourceCluster(stack.sim, stack.store, s);
 });
 
 afterAll(async () => {
@@ -195,3 +207,37 @@ describe('a TLS source', () => {
     expect((await stack.sim.cluster(TLS_SOURCE.id)).changefeeds.filter((c) => c.downstream === run.clusterId)).toEqual([]);
   }, 300_000);
 });
+
+test("a tuned source: the copy runs the source's settings and global variables, read back through SQL", async () => {
+  const src = TUNED_SOURCE;
+  const srcTidb = (await stack.sim.cluster(src.id)).instances.find((i) => i.role === 'tidb')!;
+  // changed online only: in SHOW CONFIG, not in the topology
+  const online = await createTidbSqlClient().connect({ host: srcTidb.host, port: srcTidb.port, user: 'root', password: src.rootPassword });
+  await online.setConfig('tikv', 'gc.ratio-threshold', 1.5);
+  await online.close();
+  const run = await runClone(stack, 'Snapshot', { request: { sourceClusterId: src.id, clusterVersion: src.version } });
+  await expectCloneOf(run, src, 'Snapshot');
+  const tidb = (await stack.sim.cluster(run.clusterId)).instances.find((i) => i.role === 'tidb')!;
+  const s = await createTidbSqlClient().connect({ host: tidb.host, port: tidb.port, user: 'root', password: run.request.dbPassword });
+  try {
+    const config = async (type: string, name: string) => [...new Set((await s.showConfig({ type, name })).map((r) => r.value))];
+    expect(await config('tidb', 'performance.txn-total-size-limit')).toEqual(['2147483648']);
+    expect(await config('tidb', 'log.slow-threshold')).toEqual(['500']);
+    expect(await config('tikv', 'server.grpc-concurrency')).toEqual(['8']);
+    expect(await config('tikv', 'storage.scheduler-worker-pool-size')).toEqual(['6']);
+    expect(await config('tikv', 'gc.ratio-threshold')).toEqual(['1.5']);
+    expect(await config('pd', 'schedule.leader-schedule-limit')).toEqual(['8']);
+    expect(await config('pd', 'schedule.max-store-down-time')).toEqual(['1h0m0s']);
+    // what must differ did not follow
+    expect(await config('tikv', 'server.advertise-addr')).not.toContain('source-only:20160');
+    expect(await config('pd', 'replication.max-replicas')).toEqual(['3']);
+    const globals = await s.globalVariables();
+    expect([globals.tidb_distsql_scan_concurrency, globals.tidb_txn_mode, globals.max_execution_time]).toEqual(['30', 'optimistic', '60000']);
+    expect(globals.tidb_gc_life_time).toBe('10m0s');
+  } finally {
+    await s.close();
+  }
+  const lines = node(run.progress, 'syncParameters').result;
+  expect(lines).toEqual(expect.arrayContaining(['copy tikv gc.ratio-threshold = 1.5', 'copy variable tidb_txn_mode = optimistic', 'left out tikv server.advertise-addr: an address of the source']));
+  await deleteTarget(run.clusterId);
+}, 300_000);

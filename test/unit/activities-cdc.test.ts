@@ -43,6 +43,37 @@ describe('syncIncrData', () => {
     expect(res.resultLines.join('\n')).not.toContain('p@ss');
   });
 
+  it("a TLS source: TiCDC is called with the source's CA and client pair", async () => {
+    const fakes = await setup();
+    fakes.store.clusters.get('src-cluster')!.tls = true;
+    await mockEnv().run(createActivities(fakes).syncIncrData, syncArgs);
+    const dir = `${fakes.tiup.clusterDir('src-cluster')}/tls`;
+    expect(fakes.cdc.created[0]).toMatchObject({ server: SERVER, tls: { caPath: `${dir}/ca.crt`, certPath: `${dir}/client.crt`, keyPath: `${dir}/client.pem` } });
+    expect(fakes.cdc.created[0].sinkUri).toMatch(/:10000\/$/); // the target has no TLS: plain sink
+  });
+
+  it("a target serving SQL over TLS: its CA goes to every CDC host of the source, the sink verifies with it", async () => {
+    const fakes = await setup();
+    fakes.store.clusters.get('tgt-cluster')!.tls = true;
+    fakes.sql.server('127.0.2.11', 10000).offersTls = true;
+    fakes.sql.server('127.0.2.11', 10000).users.set('CDC_Data_Sync', { password: 'p@ss/w:rd', privileges: [] });
+    const cdc = (host: string) => ({ id: `${host}:8300`, role: 'cdc', host, ports: '8300', os_arch: 'linux/x86_64', status: 'Up', deploy_dir: '/tidb-deploy/cdc-8300', ComponentName: 'cdc', Port: 8300 });
+    fakes.tiup.displays = [{ cluster_meta: { cluster_type: 'tidb', cluster_name: 'src-cluster', cluster_version: 'v7.5.1', deploy_user: 'tidb', tls_enabled: false }, instances: [cdc('127.0.1.11'), cdc('127.0.1.12')] }];
+    await mockEnv().run(createActivities(fakes).syncIncrData, syncArgs);
+    const remote = '/tidb-deploy/cdc-8300/tls/downstream-tgt-cluster-ca.crt';
+    expect(fakes.tiup.calls.filter((c) => c.startsWith('push'))).toEqual([`push src-cluster ${remote} -N 127.0.1.11:8300`, `push src-cluster ${remote} -N 127.0.1.12:8300`]);
+    expect(fakes.cdc.created[0].sinkUri).toBe(`mysql://CDC_Data_Sync:${encodeURIComponent('p@ss/w:rd')}@127.0.2.11:10000/?ssl-ca=${encodeURIComponent(remote)}`);
+  });
+
+  it('a TLS target whose TiDB serves SQL in plaintext: no CA pushed, plain sink', async () => {
+    const fakes = await setup();
+    fakes.store.clusters.get('tgt-cluster')!.tls = true;
+    fakes.sql.server('127.0.2.11', 10000).users.set('CDC_Data_Sync', { password: 'p@ss/w:rd', privileges: [] });
+    await mockEnv().run(createActivities(fakes).syncIncrData, syncArgs);
+    expect(fakes.tiup.calls.filter((c) => c.startsWith('push'))).toEqual([]);
+    expect(fakes.cdc.created[0].sinkUri).toMatch(/:10000\/$/);
+  });
+
   it('reuses an existing changefeed on a re-run (no duplicate changefeed or relation)', async () => {
     const fakes = await setup();
     const acts = createActivities(fakes);

@@ -3,6 +3,8 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import type {
   BrClient,
+  CdcServer,
+  TlsFiles,
   BrProgressLine,
   BrRunResult,
   ChangefeedInfo,
@@ -452,6 +454,8 @@ export class FakeTidb {
   configs: { component: string; name: string; value: unknown }[] = [];
   tso = '0';
   tablesWithoutUniqueKey: string[] = [];
+  /** Serves SQL over TLS (TiDB with security.ssl-cert) to a client that brings TLS material. */
+  offersTls = false;
   connects: { user: string; ok: boolean }[] = [];
   statements: string[] = [];
 }
@@ -483,11 +487,12 @@ export class FakeSql implements TidbSqlClient {
     db.connects.push({ user: ep.user, ok });
     if (!ok) throw new AccessDenied(ep.user);
     return {
-      secure: false,
+      secure: db.offersTls && Boolean(ep.tls),
       ping: async () => undefined,
       tablesWithoutUniqueKey: async () => [...db.tablesWithoutUniqueKey],
       version: async () => 'v7.5.1',
       getGlobalVariable: async (name) => db.globals.get(name),
+      globalVariables: async () => Object.fromEntries(db.globals),
       setGlobalVariable: async (name, value) => {
         db.statements.push(`SET GLOBAL ${name}`);
         db.globals.set(name, value);
@@ -519,27 +524,30 @@ export class FakeSql implements TidbSqlClient {
   }
 }
 
+const addressOf = (s: CdcServer) => (typeof s === 'string' ? s : s.address);
+
 export class FakeCdc implements TicdcClient {
   feeds = new Map<string, ChangefeedInfo>(); // key server/id
-  created: { server: string; changefeedId: string; sinkUri: string; startTs: string; filterRules?: string[] }[] = [];
+  created: { server: string; tls?: TlsFiles; changefeedId: string; sinkUri: string; startTs: string; filterRules?: string[] }[] = [];
   removed: string[] = [];
   createError?: Error;
   /** State a created changefeed reports. */
   initialState = 'normal';
 
-  async createChangefeed(server: string, a: { changefeedId: string; sinkUri: string; startTs: string; filterRules?: string[] }) {
+  async createChangefeed(server: CdcServer, a: { changefeedId: string; sinkUri: string; startTs: string; filterRules?: string[] }) {
     if (this.createError) throw this.createError;
-    this.created.push({ server, ...a });
+    const tls = typeof server === 'string' ? undefined : server.tls;
+    this.created.push({ server: addressOf(server), ...(tls ? { tls } : {}), ...a });
     const info: ChangefeedInfo = { id: a.changefeedId, state: this.initialState, checkpoint_ts: a.startTs, start_ts: a.startTs };
-    this.feeds.set(`${server}/${a.changefeedId}`, info);
+    this.feeds.set(`${addressOf(server)}/${a.changefeedId}`, info);
     return info;
   }
-  async getChangefeed(server: string, id: string) {
-    return this.feeds.get(`${server}/${id}`);
+  async getChangefeed(server: CdcServer, id: string) {
+    return this.feeds.get(`${addressOf(server)}/${id}`);
   }
-  async removeChangefeed(server: string, id: string) {
-    this.removed.push(`${server}/${id}`);
-    this.feeds.delete(`${server}/${id}`);
+  async removeChangefeed(server: CdcServer, id: string) {
+    this.removed.push(`${addressOf(server)}/${id}`);
+    this.feeds.delete(`${addressOf(server)}/${id}`);
   }
   async listChangefeeds() {
     return [...this.feeds.values()];

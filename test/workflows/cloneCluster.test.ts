@@ -172,11 +172,20 @@ describe('cloneCluster step order', () => {
     expect(r.progress.nodes.find((x) => x.name === 'backupSourceCluster')!.status).toBe('skipped');
   });
 
-  test('syncParameters is skipped when the target version differs from the source', async () => {
+  test("across versions the catalogue rows are not synced, the source's live configuration is (what still exists)", async () => {
     const r = await runClone('Snapshot', { sourceVersion: 'v7.5.0' });
     expect(r.error).toBeUndefined();
+    await recordHistory(r.handle, 'clone-snapshot-cross-version');
     expect(r.called('syncParameters')).toBe(false);
-    expect(r.progress.nodes.find((x) => x.name === 'syncParameters')!.status).toBe('skipped');
+    expect(r.calls.find((c) => c.name === 'copySourceConfig')!.arg).toEqual({ sourceClusterId: 'src-cluster-1', targetClusterId: r.clusterId, holder: `clone-${r.clusterId}` });
+    expect(r.indexOf('copySourceConfig')).toBeLessThan(r.indexOf('adjustParameters'));
+    expect(r.progress.nodes.find((x) => x.name === 'syncParameters')!.status).toBe('done');
+  });
+
+  test('same version: the catalogue rows, then the live configuration', async () => {
+    const r = await runClone('Snapshot');
+    expect(r.indexOf('syncParameters')).toBeLessThan(r.indexOf('copySourceConfig'));
+    expect(r.progress.nodes.find((x) => x.name === 'syncParameters')!.result).toContain('the source runs nothing the target does not: nothing to copy');
   });
 
   test('bad input fails with the TiEM code before any activity runs', async () => {

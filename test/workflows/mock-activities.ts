@@ -117,6 +117,7 @@ export function mockActivities(opts: MockOptions = {}) {
     syncBackupStrategy: wrap('syncBackupStrategy', () => 'no backup strategy'),
     syncParameters: wrap('syncParameters', (a: { targetClusterId: string }) => mp('syncParameters', a.targetClusterId)),
     adjustParameters: wrap('adjustParameters', (a: { targetClusterId: string }) => mp('adjustParameters', a.targetClusterId, true)),
+    copySourceConfig: wrap('copySourceConfig', () => ['the source runs nothing the target does not: nothing to copy']),
     validationParameter: wrap('validationParameter', () => undefined),
     modifyParameter: wrap('modifyParameter', (a: ModifyParametersInput) => ({ roles: a.reboot ? ['pd'] : [], resultLines: [] })),
     refreshParameter: wrap('refreshParameter', () => undefined),

@@ -1,7 +1,7 @@
 // The clone's steps, grouped as the seed's workflow table groups them: the source branch, the
 // target branch, the data steps after the join, and the end. Each returns what it produced;
 // what an undo needs lives in the state objects (state.ts).
-import { CancellationScope, ChildWorkflowCancellationType, executeChild, log, ParentClosePolicy, startChild, uuid4 } from '@temporalio/workflow';
+import { CancellationScope, ChildWorkflowCancellationType, executeChild, log, ParentClosePolicy, patched, startChild, uuid4 } from '@temporalio/workflow';
 import type { AdmissionResult, BackupStarted, BrRunOutcome, ModifyParametersInput, PublicCloneRequest } from '../../activities/types.js';
 import { TiemError } from '../../domain/errors.js';
 import { parseGoDuration } from '../../domain/go-duration.js';
@@ -11,6 +11,7 @@ import { cleanup, short, tiup, wait } from '../activity-options.js';
 import { backupCluster, buildLogConfig, modifyParameters, restoreCluster } from '../children.js';
 import { workflowIds } from '../definitions.js';
 import { describe, throwIfCancelled, tiemFailure } from '../failures.js';
+import { PATCHES } from '../patches.js';
 import type { StepRunner } from '../handlers.js';
 import { untilDone } from '../retry.js';
 import type { Saga } from '../saga.js';
@@ -86,7 +87,15 @@ export async function deployTarget(c: CloneRun, target: CloneTarget, admitted: A
     runModifyParameters(c, await short.applyParameterGroup({ targetClusterId, parameterGroupId: admitted.target.parameterGroupId })),
   );
   await step('syncBackupStrategy', () => short.syncBackupStrategy({ sourceClusterId, targetClusterId }));
-  if (admitted.source.version === c.request.clusterVersion) {
+  const sameVersion = admitted.source.version === c.request.clusterVersion;
+  if (patched(PATCHES.copySourceConfig)) {
+    // The catalogue rows (same version), then the source's live configuration (what still exists, across versions).
+    await step('syncParameters', async () => {
+      const params = sameVersion ? await short.syncParameters({ sourceClusterId, targetClusterId }) : undefined;
+      const synced = params?.params.length ? await runModifyParameters(c, params) : [];
+      return [...synced, ...(await tiup.copySourceConfig({ sourceClusterId, targetClusterId, holder: c.holder }))];
+    });
+  } else if (sameVersion) {
     await step('syncParameters', async () => {
       const params = await short.syncParameters({ sourceClusterId, targetClusterId });
       return params.params.length ? runModifyParameters(c, params) : ['no parameter to sync'];
