@@ -1,4 +1,6 @@
 // How activities find a cluster's endpoints and TLS material, and open TiDB sessions on it.
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CdcServer, TidbSession, TlsFiles } from '../adapters/types.js';
 import { TiemError } from '../domain/errors.js';
@@ -21,6 +23,17 @@ export function clusterTls(deps: Pick<ActivityDeps, 'tiup'>, cluster: Pick<Clust
   if (!cluster.tls) return undefined;
   const dir = join(deps.tiup.clusterDir(tiupNameOf(cluster.id)), 'tls');
   return { caPath: join(dir, 'ca.crt'), certPath: join(dir, 'client.crt'), keyPath: join(dir, 'client.pem') };
+}
+
+/** Up front, not at the backup: a TLS cluster's material must be readable on this (the control) host. */
+export async function requireTlsMaterial(deps: Pick<ActivityDeps, 'tiup'>, cluster: Pick<ClusterWithInstances, 'id' | 'tls'>): Promise<void> {
+  const tls = clusterTls(deps, cluster);
+  if (!tls) return;
+  const missing: string[] = [];
+  for (const file of [tls.caPath, tls.certPath, tls.keyPath]) await access(file, constants.R_OK).catch(() => missing.push(file));
+  if (missing.length) {
+    throw new TiemError('CLONE_TLS_MATERIAL_MISSING', `cluster ${cluster.id} has TLS but ${missing.join(', ')} cannot be read; run the clone where TiUP manages it`);
+  }
 }
 
 export async function requireCluster(deps: Pick<ActivityDeps, 'store'>, id: string): Promise<ClusterWithInstances> {

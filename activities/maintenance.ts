@@ -8,7 +8,7 @@ import type { TiupDisplayInstance } from '../adapters/types.js';
 import type { NewCluster } from '../metadata/types.js';
 import type { CloneActivities } from './types.js';
 import type { ActivityDeps } from './deps.js';
-import { requireCluster, withClusterUser } from './cluster-access.js';
+import { requireCluster, requireTlsMaterial, withClusterUser } from './cluster-access.js';
 import { runWithHeartbeat } from './heartbeat.js';
 
 type MaintenanceActivities = Pick<CloneActivities, 'startMaintenance' | 'endMaintenance' | 'setClusterFailure' | 'persistCluster'>;
@@ -72,6 +72,7 @@ export function createMaintenanceActivities(deps: ActivityDeps): MaintenanceActi
       // The rules never read the password; the public request deliberately does not carry it.
       const { copies } = validateCloneAgainstSource({ ...request, dbPassword: '' }, facts);
       if (request.cloneStrategy === 'CDCSync' && !request.ignoreIneligibleTables) await refuseIneligibleTables(deps, source);
+      await requireTlsMaterial(deps, source);
       const target: NewCluster = {
         id: targetClusterId,
         name: request.clusterName,

@@ -1,5 +1,5 @@
 // The pre-flight of a clone request (`dryRun`): every check the clone would make before it changes
-// anything — source rules, name, locks, parameter group, TiCDC eligibility, room in the host pool —
+// anything — source rules, name, locks, parameter group, TiCDC eligibility, TLS material, room in the host pool —
 // collected, not stopped at the first. Nothing is written: the allocation is planned and rolled back.
 import { TiemError } from '../domain/errors.js';
 import { CLONE_NODE_NAMES, skippedByStrategy } from '../domain/progress.js';
@@ -8,7 +8,7 @@ import { cloneRuleProblems } from '../domain/validation.js';
 import { brCompatibility } from '../domain/version.js';
 import type { CloneActivities } from './types.js';
 import type { ActivityDeps } from './deps.js';
-import { requireCluster } from './cluster-access.js';
+import { requireCluster, requireTlsMaterial } from './cluster-access.js';
 import { chooseParameterGroup, componentCountsOf, refuseIneligibleTables } from './maintenance.js';
 import { allocationRequestOf } from './resource.js';
 import { toTiemError } from './errors.js';
@@ -62,6 +62,7 @@ export function createPrecheckActivities(deps: ActivityDeps): PrecheckActivities
           problems.push(problemOf(new TiemError('PARAMETER_INVALID', `parameterGroupID ${request.parameterGroupID} does not exist`)));
         }
         if (request.cloneStrategy === 'CDCSync' && !request.ignoreIneligibleTables) await check(() => refuseIneligibleTables(deps, source));
+        await check(() => requireTlsMaterial(deps, source));
       }
       if (await store.findClusterByName(request.clusterName)) {
         problems.push(problemOf(new TiemError('DUPLICATED_NAME', `cluster name ${request.clusterName} is already taken`)));

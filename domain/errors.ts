@@ -23,6 +23,8 @@ export const TiemErrorCode = {
   CLONE_SLAVE_ERROR: 21304,
   // Ours: CDCSync of a source with tables TiCDC cannot replicate (no primary / NOT NULL unique key).
   CLONE_CDC_INELIGIBLE_TABLES: 21305,
+  // Ours: a TLS source whose CA or client pair is not where TiUP keeps it.
+  CLONE_TLS_MATERIAL_MISSING: 21306,
   RESOURCE_NO_ENOUGH_HOST: 30102,
   RESOURCE_NO_ENOUGH_DISK: 30103,
   RESOURCE_NO_ENOUGH_PORT: 30104,
@@ -58,6 +60,7 @@ const explanations: Partial<Record<TiemErrorName, [string, number]>> = {
   CLONE_TIKV_ERROR: ['Failed to clone TiKV component', 500],
   CLONE_SLAVE_ERROR: ['Failed to clone when this cluster has been cloned', 500],
   CLONE_CDC_INELIGIBLE_TABLES: ['Tables of the source cannot be replicated by TiCDC', 400],
+  CLONE_TLS_MATERIAL_MISSING: ['The TLS certificates of the source are missing on the control host', 400],
   RESOURCE_NO_ENOUGH_HOST: ['No enough host resource', 500],
   RESOURCE_NO_ENOUGH_DISK: ['No enough disk resource', 500],
   RESOURCE_NO_ENOUGH_PORT: ['No enough port resource', 500],
@@ -114,6 +117,7 @@ export const NON_RETRYABLE_ERROR_TYPES: TiemErrorName[] = [
   'CLONE_TIKV_ERROR',
   'CLONE_SLAVE_ERROR',
   'CLONE_CDC_INELIGIBLE_TABLES',
+  'CLONE_TLS_MATERIAL_MISSING',
   'RESOURCE_ALLOCATE_ERROR',
   'CLUSTER_PARAMETER_QUERY_ERROR',
   'SYSTEM_MISSING_DATA',

@@ -1,5 +1,8 @@
 // startMaintenance (parameter group choice, validation errors as ApplicationFailures) and
 // prepareResource / revertResourceAfterFailure (allocation shape, idempotency, monitoring placement).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { createActivities } from '../../activities/index.js';
 import type { PublicCloneRequest } from '../../activities/types.js';
@@ -49,6 +52,32 @@ describe('startMaintenance', () => {
     await fakes.store.addParameterGroup({ id: 'g-75', name: 'default 7.5', clusterVersion: 'v7.5', isDefault: true, params: [] });
     await fakes.store.addParameterGroup({ id: 'g-81', name: 'default 8.1', clusterVersion: 'v8.1', isDefault: true, params: [] });
     await fakes.store.addParameterGroup({ id: 'custom-75', name: 'custom', clusterVersion: 'v7.5', isDefault: false, params: [] });
+  });
+
+  it('refuses a TLS source whose CA or client pair cannot be read on the control host (21306), and takes no lock', async () => {
+    await addSource(fakes);
+    fakes.store.clusters.get('src-cluster')!.tls = true;
+    const acts = createActivities(fakes);
+    const f = await failureOf(env.run(acts.startMaintenance, { holder: 'clone-tgt', targetClusterId: 'tgt', request: request() }));
+    expect(f.type).toBe('CLONE_TLS_MATERIAL_MISSING');
+    expect(f.nonRetryable).toBe(true);
+    expect(f.message).toContain('/nonexistent/src-cluster/tls/ca.crt');
+    expect(fakes.store.clusters.get('src-cluster')!.maintenanceStatus).toBe('');
+    expect(fakes.store.clusters.has('tgt')).toBe(false);
+    const pre = await env.run(acts.precheckClone, { request: request(), targetClusterId: 'tgt' });
+    expect(pre.problems.map((p) => p.code)).toContain(21306);
+  });
+
+  it('a copy keeps the TLS of its source unless the request says otherwise', async () => {
+    await addSource(fakes);
+    fakes.store.clusters.get('src-cluster')!.tls = true;
+    fakes.tiup.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tls-admission-'));
+    const tlsDir = path.join(fakes.tiup.dir, 'src-cluster', 'tls');
+    fs.mkdirSync(tlsDir, { recursive: true });
+    for (const f of ['ca.crt', 'client.crt', 'client.pem']) fs.writeFileSync(path.join(tlsDir, f), 'pem');
+    const acts = createActivities(fakes);
+    expect((await env.run(acts.startMaintenance, { holder: 'clone-tgt', targetClusterId: 'tgt', request: request() })).target.tls).toBe(true);
+    expect((await env.run(acts.precheckClone, { request: request({ clusterName: 'clone-two' }), targetClusterId: 'tgt2' })).problems.map((p) => p.code)).not.toContain(21306);
   });
 
   it('keeps the source group when it fits the target minor version and inherits tags/copies', async () => {
