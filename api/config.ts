@@ -56,7 +56,6 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
 
   const host = env.TIEM_API_HOST?.trim() || '127.0.0.1';
   const metadataUrl = env.TIEM_METADATA_URL ?? `sqlite:${resolve('.tiem/metadata.sqlite')}`;
-  if (/^postgres(ql)?:\/\//i.test(metadataUrl)) problems.push('TIEM_METADATA_URL: PostgreSQL is not built yet (metadata/index.ts); use sqlite:<path>');
 
   if (problems.length) throw new ApiConfigError(problems);
   return {

@@ -35,6 +35,8 @@ export interface EmbeddedStackOptions {
   hostNet?: string;
   /** Extra worker environment (TIEM_* variables), e.g. a shorter poll interval. */
   workerEnv?: Record<string, string>;
+  /** The metadata DB (default: a SQLite file in `dir`). */
+  metadataUrl?: string;
   /** SDK log level of the worker (default WARN: the demo prints its own progress). */
   logLevel?: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 }
@@ -101,7 +103,7 @@ export async function startEmbeddedStack(opts: EmbeddedStackOptions): Promise<Em
 
     const env: Record<string, string> = {
       TEMPORAL_ADDRESS: temporal.address,
-      TIEM_METADATA_URL: `sqlite:${join(dir, 'metadata.sqlite')}`,
+      TIEM_METADATA_URL: opts.metadataUrl ?? `sqlite:${join(dir, 'metadata.sqlite')}`,
       TIEM_SECRET_KEY: randomBytes(32).toString('base64'),
       TIEM_CODEC_KEY: codecEnv.TIEM_CODEC_KEY,
       TIEM_CODEC_KEY_ID: codecEnv.TIEM_CODEC_KEY_ID,

@@ -1,26 +1,22 @@
-// Entry point of the metadata store: pick the backend from a URL.
-//
-// Decision: only SQLite is built today. The store is written against Kysely's portable query
-// builder (no SQLite-only SQL), so PostgreSQL needs only `npm install pg` and a
-// `new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })` passed to
-// KyselyMetadataStore. We do not ship pg untested, so postgres:// URLs fail loudly.
+// Entry point of the metadata store: pick the backend from a URL. SQLite is the embedded default
+// (one host); PostgreSQL the production store (several workers and API processes).
+import { createPostgresStore } from './postgres-store.js';
 import { createSqliteStore } from './sqlite-store.js';
 import type { MetadataStore } from './types.js';
 
 export type * from './types.js';
 export { createSqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
+export { createPostgresStore, type PostgresStoreOptions } from './postgres-store.js';
 export { KyselyMetadataStore } from './kysely-store.js';
 export { SecretBox, SecretKeyError, parseSecretKey } from './secrets.js';
 export { migrateToLatest, MIGRATIONS, defaultParameterGroupId } from './migrations.js';
 export { minorVersionOf } from './records.js';
 export type { Database } from './schema.js';
 
-/** `sqlite:<path>`, `sqlite://<path>`, `file:<path>` or a bare path → SQLite; `postgres://…` → not built yet. */
+/** `sqlite:<path>`, `sqlite://<path>`, `file:<path>` or a bare path → SQLite; `postgres://…` / `postgresql://…` → PostgreSQL. */
 export function openMetadataStore(url: string, secretKey: Buffer): MetadataStore {
   const u = url.trim();
-  if (/^postgres(ql)?:\/\//i.test(u)) {
-    throw new Error('PostgreSQL support is not built yet: install pg and add the dialect (metadata/index.ts)');
-  }
+  if (/^postgres(ql)?:\/\//i.test(u)) return createPostgresStore({ url: u, secretKey });
   const m = /^(?:sqlite|file):(?:\/\/)?(.*)$/i.exec(u);
   const filename = m ? m[1] : u;
   if (!filename) throw new Error(`metadata DB URL has no file path: ${url}`);

@@ -9,7 +9,7 @@ import type { Selectable } from 'kysely';
 import { TiemError, TiemErrorCode } from '../domain/errors.js';
 import type { AllocatedInstance, AllocationHeader, AllocationRequest, AllocationResult, Host, HostInput, InstanceRequirement } from './types.js';
 import type { DisksTable, HostsTable } from './schema.js';
-import { archFamily, type Db, fromJson, nowIso, toBool, toInt, toJson } from './rows.js';
+import { archFamily, type Db, fromJson, isPostgres, nowIso, toBool, toInt, toJson } from './rows.js';
 import { isUniqueViolation } from './clusters.js';
 
 type HostRow = Selectable<HostsTable>;
@@ -328,10 +328,18 @@ export async function allocate(db: Db, req: AllocationRequest): Promise<Allocati
 }
 
 async function allocateIn(trx: Db, req: AllocationRequest): Promise<AllocationResult> {
+  // PostgreSQL: the region's hosts are locked, in IP order, for the whole placement (global ports
+  // span every host of the region); a concurrent allocation or release waits instead of losing.
+  const hostRows = await trx
+    .selectFrom('hosts')
+    .selectAll()
+    .where('region', '=', req.region)
+    .orderBy('ip')
+    .$if(isPostgres(trx), (qb) => qb.forUpdate())
+    .execute();
   const done = await getAllocation(trx, req.requestId);
   if (done) return done; // idempotent: the first result stands
 
-  const hostRows = await trx.selectFrom('hosts').selectAll().where('region', '=', req.region).orderBy('ip').execute();
   const hostIds = hostRows.map((h) => h.id);
   const diskRows = hostIds.length ? await trx.selectFrom('disks').selectAll().where('host_id', 'in', hostIds).execute() : [];
   const portRows = hostIds.length
@@ -498,6 +506,9 @@ async function releaseInTrx(trx: Db, requestId: string): Promise<boolean> {
     .where('kind', '=', 'instance')
     .execute();
   const now = nowIso();
+  // Hosts before disks, in IP order: the order allocateIn takes them, so the two never deadlock.
+  const touched = [...new Set(rows.map((r) => r.host_id))];
+  if (touched.length && isPostgres(trx)) await trx.selectFrom('hosts').select('id').where('id', 'in', touched).orderBy('ip').forUpdate().execute();
   const perHost = new Map<string, { cpu: number; mem: number }>();
   for (const r of rows) {
     const t = perHost.get(r.host_id) ?? { cpu: 0, mem: 0 };

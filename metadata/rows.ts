@@ -1,10 +1,13 @@
 // Row ⇄ domain conversions. The DB holds only portable types (TEXT JSON, 0/1, ISO strings);
 // this is the one place that knows how they map to the domain types.
-import type { Kysely, Selectable } from 'kysely';
+import { PostgresAdapter, type Kysely, type Selectable } from 'kysely';
 import type { Cluster, ClusterInstance, CpuArchitecture } from '../domain/types.js';
 import type { Database, ClustersTable, ClusterInstancesTable } from './schema.js';
 
 export type Db = Kysely<Database>;
+
+/** Several processes write a PostgreSQL store at once; SQLite serialises every writer. */
+export const isPostgres = (db: Db): boolean => db.getExecutor().adapter instanceof PostgresAdapter;
 
 export const nowIso = (): string => new Date().toISOString();
 export const toInt = (b: boolean | undefined): number => (b ? 1 : 0);

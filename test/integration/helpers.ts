@@ -5,10 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { createTidbSqlClient } from '../../adapters/tidb-sql.js';
+import { createTestDatabase, testPostgresUrl } from '../../metadata/testing.js';
 import { followClone, startClone } from '../../client/clone.js';
 import type { CloneOptions, CloneProgress, CloneResult } from '../../domain/types.js';
 import { DEMO_SOURCE, demoCloneRequest } from '../../embedded/demo-fleet.js';
-import { startEmbeddedStack, type EmbeddedStack } from '../../embedded/stack.js';
+import { startEmbeddedStack, type EmbeddedStack, type EmbeddedStackOptions } from '../../embedded/stack.js';
 
 export const SOURCE = DEMO_SOURCE;
 
@@ -18,15 +19,25 @@ export const SOURCE = DEMO_SOURCE;
  * 3 failures, 5 API, 7 CLI, 9 temporal CLI, 13 browser, 15 cluster lifecycle, 17 hostile input, 19 reconciler
  * (the simulator's own tests use 11 and 12).
  */
-export async function startTestStack(net = 1, opts: { ui?: boolean; workerEnv?: Record<string, string> } = {}): Promise<EmbeddedStack> {
-  return startEmbeddedStack({
+/** A stack on its own metadata DB: SQLite, or a fresh PostgreSQL database when TIEM_TEST_POSTGRES_URL is set. */
+export async function startTestStack(net = 1, opts: Partial<EmbeddedStackOptions> = {}): Promise<EmbeddedStack> {
+  const server = testPostgresUrl();
+  const database = server ? await createTestDatabase(server) : undefined;
+  const stack = await startEmbeddedStack({
     dir: mkdtempSync(join(tmpdir(), 'tiem-it-')),
-    ui: opts.ui,
-    workerEnv: opts.workerEnv,
+    metadataUrl: database?.url,
     speed: 20,
     source: { ...DEMO_SOURCE, writesPerSec: 10, net: `127.0.${net}` },
     hostNet: `127.0.${net + 1}`,
+    ...opts,
   });
+  if (!database) return stack;
+  const stop = stack.stop.bind(stack);
+  stack.stop = async () => {
+    await stop();
+    await database.drop();
+  };
+  return stack;
 }
 
 export interface CloneRun {

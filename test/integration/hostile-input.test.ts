@@ -2,14 +2,11 @@
 // its HTTP API (net 17). A clone hung on its BR backup holds the source's maintenance lock, so a
 // request that passes every check meets 20114 and nothing the matrix sends can be admitted.
 // HOSTILE_CASES and HOSTILE_SEED override the number of generated requests and the seed.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { CloneProgress } from '../../domain/types.js';
 import { DEMO_SOURCE, demoCloneRequest } from '../../embedded/demo-fleet.js';
-import { startEmbeddedStack, type EmbeddedStack } from '../../embedded/stack.js';
+import type { EmbeddedStack } from '../../embedded/stack.js';
 import { runHostileInput } from '../chaos/hostile-input.js';
-import { eventually } from './helpers.js';
+import { eventually, startTestStack } from './helpers.js';
 
 const NET = 17;
 const TOKEN = 'hostile-input-token-0123456789abcdef';
@@ -20,11 +17,7 @@ let stack: EmbeddedStack | undefined;
 let hungWorkflowId: string | undefined;
 
 beforeAll(async () => {
-  stack = await startEmbeddedStack({
-    dir: mkdtempSync(join(tmpdir(), 'tiem-it-')),
-    speed: 20,
-    source: { ...DEMO_SOURCE, writesPerSec: 10, net: `127.0.${NET}` },
-    hostNet: `127.0.${NET + 1}`,
+  stack = await startTestStack(NET, {
     api: { tokens: [TOKEN] },
     // every refused clone fails its admission activity: the SDK's WARN line for each is noise here
     logLevel: 'ERROR',

@@ -1,6 +1,5 @@
-import { sql } from 'kysely';
 import { TiemError } from '../../domain/errors.js';
-import { openTempStore, type TempStore } from '../../metadata/testing.js';
+import { failInsertsWhere, openTempStore, type TempStore } from '../../metadata/testing.js';
 import type { AllocationRequest, Host, HostInput, InstanceRequirement } from '../../metadata/types.js';
 
 let t: TempStore;
@@ -217,9 +216,7 @@ describe('allocate', () => {
 
   test('a failure while writing rolls every write back', async () => {
     // The global ports are written last, after hosts, disks and instance ports were updated.
-    await sql`CREATE TRIGGER boom BEFORE INSERT ON used_ports WHEN NEW.port = 11001 BEGIN SELECT RAISE(ABORT, 'boom'); END`.execute(
-      t.store.db,
-    );
+    await failInsertsWhere(t, 'used_ports', 'port', 11001);
     const before = await t.store.listHosts();
     // SqliteError comes from the native module's realm, so match on the message rather than toThrow.
     await expect(t.store.allocate(request('r', [tikv(), tidb()]))).rejects.toMatchObject({ message: 'boom' });

@@ -1,4 +1,5 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
@@ -7,7 +8,7 @@ import { TiemError } from '../../domain/errors.js';
 import { createSqliteStore } from '../../metadata/sqlite-store.js';
 import { openMetadataStore } from '../../metadata/index.js';
 import { MIGRATIONS, migrateToLatest } from '../../metadata/migrations.js';
-import { instance, newCluster, openTempStore, type TempStore } from '../../metadata/testing.js';
+import { failInsertsWhere, instance, newCluster, openTempStore, type TempStore } from '../../metadata/testing.js';
 import type { BackupRecord } from '../../metadata/types.js';
 
 let t: TempStore;
@@ -63,7 +64,7 @@ describe('migrations', () => {
 
   test('a wrong secret key is refused at start-up with a clear error', async () => {
     await t.store.upsertClusterUser({ clusterId: 'c1', name: 'root', password: 'S3cret-pass', role: 'Root' });
-    const other = createSqliteStore({ filename: t.file, secretKey: randomBytes(32) });
+    const other = t.reopen(randomBytes(32));
     await expect(other.migrate()).rejects.toThrow(/secret key does not match/);
     await expect(other.getClusterUser('c1', 'root')).rejects.toThrow(/metadata secret key is wrong/);
     await other.close();
@@ -211,9 +212,7 @@ describe('startCloneMaintenance / endMaintenance', () => {
 
   test('a failure after the source lock rolls the whole transaction back', async () => {
     // Make the target insert (the last statement) fail, after the source row was already updated.
-    await sql`CREATE TRIGGER boom BEFORE INSERT ON clusters WHEN NEW.id = 'tgt-boom' BEGIN SELECT RAISE(ABORT, 'boom'); END`.execute(
-      t.store.db,
-    );
+    await failInsertsWhere(t, 'clusters', 'id', 'tgt-boom');
     await expect(
       t.store.startCloneMaintenance({ sourceClusterId: 'src-0001', target: newCluster('tgt-boom', 'target-boom'), holder }),
     ).rejects.toMatchObject({ message: 'boom' }); // SqliteError is from another realm: no toThrow
@@ -309,17 +308,34 @@ describe('secrets at rest', () => {
     expect(raw.password_enc).toMatch(/^v1:[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/);
     expect(raw.password_enc).not.toContain(password);
 
-    // Force everything (including the WAL) into the main file, then scan every file of the DB.
-    await t.store.close();
-    const reopened = createSqliteStore({ filename: t.file, secretKey: t.key });
-    await reopened.migrate();
-    const dir = dirname(t.file);
-    const bytes = Buffer.concat(readdirSync(dir).map((f) => readFileSync(join(dir, f))));
+    let bytes: Buffer;
+    if (t.file) {
+      // Force everything (including the WAL) into the main file, then scan every file of the DB.
+      await t.store.close();
+      const reopened = createSqliteStore({ filename: t.file, secretKey: t.key });
+      await reopened.migrate();
+      const dir = dirname(t.file);
+      bytes = Buffer.concat(readdirSync(dir).map((f) => readFileSync(join(dir, f))));
+      await reopened.close();
+      t.store = t.reopen();
+      await t.store.migrate();
+    } else {
+      // PostgreSQL: every row of every table, as text.
+      const tables = await sql<{ table_name: string }>`select table_name from information_schema.tables where table_schema = 'public'`.execute(t.store.db);
+      const texts: string[] = [];
+      for (const { table_name } of tables.rows) {
+        const rows = await sql<{ r: string }>`select row_to_json(x)::text as r from ${sql.table(table_name)} x`.execute(t.store.db);
+        texts.push(...rows.rows.map((r) => r.r));
+      }
+      bytes = Buffer.from(texts.join('\n'));
+    }
     expect(bytes.includes(Buffer.from(password))).toBe(false);
     expect(bytes.includes(Buffer.from('PRIVATEKEYMATERIAL123'))).toBe(false);
     expect(bytes.includes(Buffer.from('ssh-ed25519 AAAA'))).toBe(true); // the scan itself works
-    expect((await reopened.getClusterUser('c1', 'root'))!.password).toBe(password);
-    t.store = reopened;
+    // another process with the key reads them
+    const other = t.reopen();
+    expect((await other.getClusterUser('c1', 'root'))!.password).toBe(password);
+    await other.close();
   });
 
   test('a partial snapshot save keeps the other fields', async () => {
@@ -444,17 +460,24 @@ describe('changefeed tasks', () => {
 });
 
 describe('openMetadataStore', () => {
-  test('sqlite: URL and bare path open a SQLite store; postgres:// is refused clearly', async () => {
-    const dir = dirname(t.file);
+  test('sqlite: URL and bare path open a SQLite store; postgres:// a PostgreSQL store; a short key is refused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tiem-open-'));
     for (const url of [`sqlite:${join(dir, 'a.db')}`, join(dir, 'b.db')]) {
       const s = openMetadataStore(url, randomBytes(32));
       await s.migrate();
       expect((await s.findDefaultParameterGroup('v8.5'))?.id).toBe('default-v8.5');
       await s.close();
     }
-    expect(() => openMetadataStore('postgres://u@db:5432/tiem', randomBytes(32))).toThrow(
-      'PostgreSQL support is not built yet: install pg and add the dialect',
-    );
+    // The pool connects on first use: nothing listens on port 1.
+    const unreachable = openMetadataStore('postgres://u:p@127.0.0.1:1/tiem', randomBytes(32));
+    await expect(unreachable.migrate()).rejects.toThrow(/ECONNREFUSED/);
+    await unreachable.close();
+    if (t.url.startsWith('postgres')) {
+      const s = openMetadataStore(t.url, t.key);
+      await s.migrate();
+      expect((await s.findDefaultParameterGroup('v8.5'))?.id).toBe('default-v8.5');
+      await s.close();
+    }
     expect(() => openMetadataStore('sqlite:x.db', Buffer.alloc(16))).toThrow(/32 bytes/);
   });
 });
