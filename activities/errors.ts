@@ -75,6 +75,8 @@ export function toTiemError(err: unknown): TiemError {
   }
   if (err instanceof Error) {
     const e = err as Error & { code?: string; errno?: number; sqlMessage?: string; connectFailure?: boolean };
+    // PostgreSQL cannot store the value (a NUL, invalid UTF-8): retrying never helps.
+    if (e.code === '22021' || e.code === '22P05') return new TiemError('PARAMETER_INVALID', scrub(`the metadata DB cannot store a value: ${e.message}`));
     if (e.connectFailure === true || (e.code && MYSQL_CONNECT_CODES.has(e.code))) return new TiemError('CONNECT_TIDB_ERROR', scrub(e.message));
     if (e.name === 'TidbSqlError' || e.sqlMessage !== undefined || (typeof e.code === 'string' && e.code.startsWith('ER_'))) {
       return new TiemError('SQL_ERROR', scrub(e.message));

@@ -5,6 +5,7 @@ import swagger from '@fastify/swagger';
 import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { nulFieldOf, nulRefusal } from '../domain/validation.js';
 import { MAX_BODY_BYTES } from '../domain/limits.js';
 import type { MetadataStore } from '../metadata/types.js';
 import { TASK_QUEUE } from '../workflows/definitions.js';
@@ -59,6 +60,13 @@ export function createApiServer(deps: ApiServerDeps): FastifyInstance {
   app.addHook('onRequest', async (req) => {
     if (req.routeOptions.config?.public) return;
     verifier.verify(req);
+  });
+  // Before the schemas and the routes: no path, query or body string with a NUL reaches a store or a workflow.
+  app.addHook('preValidation', async (req) => {
+    for (const [part, value] of [['path', req.params], ['query', req.query], ['body', req.body]] as const) {
+      const field = nulFieldOf(value);
+      if (field) throw ApiError.fromTiem(nulRefusal(`${part} ${field}`));
+    }
   });
 
   app.register(swagger, {

@@ -218,8 +218,39 @@ export function countInstances(resources: InstanceResource[], component: Compone
  * Field rules that need no database, first failing rule wins. Returns a clean copy holding only
  * the known fields; `copies: 0` means "the source's", as in TiEM, and is dropped.
  */
+/**
+ * The first string holding a NUL character, as a field path (`tags[3]`), or undefined. No name,
+ * id or password of a TiDB cluster holds one, and PostgreSQL text cannot store it: refused as input.
+ */
+export function nulFieldOf(value: unknown, path = ''): string | undefined {
+  // Iterative: a body nested 50,000 deep must not overflow the stack.
+  const todo: [unknown, string][] = [[value, path]];
+  while (todo.length) {
+    const [v, at] = todo.pop()!;
+    if (typeof v === 'string') {
+      if (v.includes('\u0000')) return at || 'value';
+    } else if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) todo.push([v[i], `${at}[${i}]`]);
+    } else if (v && typeof v === 'object') {
+      const entries = Object.entries(v);
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [k, child] = entries[i];
+        if (k.includes('\u0000')) return at ? `${at}.<key>` : '<key>';
+        todo.push([child, at ? `${at}.${k}` : k]);
+      }
+    }
+  }
+  return undefined;
+}
+
+export function nulRefusal(field: string): TiemError {
+  return invalid(`${field} must not contain a NUL character`);
+}
+
 export function validateCloneRequestShape(req: unknown): CloneClusterRequest {
   if (!isObject(req)) throw marshal('request body must be a JSON object');
+  const nul = nulFieldOf(req);
+  if (nul) throw nulRefusal(nul);
 
   const sourceClusterId = requiredString(req, 'sourceClusterId', MIN_ID_LENGTH, MAX_ID_LENGTH);
   const strategy = optionalOfType<string>(req, 'cloneStrategy', 'string');

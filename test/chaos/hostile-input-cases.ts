@@ -112,13 +112,14 @@ export function handWrittenCases(k: CaseKit): Case[] {
     ['quotes', `"'\`"'\``],
     ['RTL override', '\u202Eevil-clone'],
     ['astral', '😀😀😀😀'],
-    ['NUL', 'ab\u0000cd'],
     ['64 astral characters (64 code points)', '😀'.repeat(64)],
     ['combining marks', 'e\u0301e\u0301e\u0301e\u0301'],
     ['newline', 'line1\nline2'],
     ['LIKE wildcards', '%_%_'],
   ];
   for (const [what, name] of names) clone(`clusterName with ${what}`, ['clusterName'], fitLength(name, 4, 64), LOCKED);
+  // A NUL is refused as input on every backend (PostgreSQL text cannot hold it).
+  clone('clusterName with NUL', ['clusterName'], 'ab\u0000cd', invalid);
   clone('clusterName of 65 astral characters', ['clusterName'], '😀'.repeat(65), invalid);
   clone('clusterName of a lone surrogate ×4', ['clusterName'], '\uD800\uD800\uD800\uD800', rejected);
   clone('clusterName already taken (the source)', ['clusterName'], k.sourceName, codes(20101, 20114));
@@ -127,23 +128,24 @@ export function handWrittenCases(k: CaseKit): Case[] {
     ['metacharacters', `'";$()\`|&<>--/*`],
     ['shell', `$(touch ${k.marker})`.slice(0, 32)],
     ['32 astral characters', '😀'.repeat(32)],
-    ['NUL', 'Passw0rd\u0000Passw0rd'],
     ['RTL', '\u202EPassword-R00t!'],
     ['backslashes', '\\\\\\\\\\\\\\\\'],
   ];
   for (const [what, pw] of passwords) clone(`dbPassword with ${what}`, ['dbPassword'], pw, LOCKED);
+  clone('dbPassword with NUL', ['dbPassword'], 'Passw0rd\u0000Passw0rd', invalid);
   clone('dbPassword of 33 characters', ['dbPassword'], 'P'.repeat(33), invalid);
   clone('dbPassword of 7 astral characters', ['dbPassword'], '😀'.repeat(7), invalid);
 
   clone('sourceClusterId SQL', ['sourceClusterId'], "' OR '1'='1", NOT_FOUND);
   clone('sourceClusterId LIKE wildcard', ['sourceClusterId'], `${k.lockedSourceId.slice(0, 8)}%`, NOT_FOUND);
-  clone('sourceClusterId with a NUL after the locked id', ['sourceClusterId'], `${k.lockedSourceId}\u0000`, NOT_FOUND);
+  clone('sourceClusterId with a NUL after the locked id', ['sourceClusterId'], `${k.lockedSourceId}\u0000`, invalid);
   clone('sourceClusterId of the locked source, upper case', ['sourceClusterId'], k.lockedSourceId.toUpperCase(), codes(10003, 20114));
   clone('sourceClusterId of the locked source with a trailing space', ['sourceClusterId'], `${k.lockedSourceId} `, codes(10003, 20114));
   clone('sourceClusterId path traversal', ['sourceClusterId'], '../../../../etc/passwd', NOT_FOUND);
   clone('region SQL', ['region'], "'; DROP TABLE hosts;--", LOCKED);
   clone('vendor shell', ['vendor'], `;touch ${k.marker};`.slice(0, 32), LOCKED);
-  clone('tags with metacharacters', ['tags'], ["'; DROP TABLE x; --", `$(touch ${k.marker})`, '😀', '\u0000'], LOCKED);
+  clone('tags with metacharacters', ['tags'], ["'; DROP TABLE x; --", `$(touch ${k.marker})`, '😀'], LOCKED);
+  clone('tags with a NUL', ['tags'], ['ok', '\u0000'], invalid);
   clone('zoneCode SQL', [...PLACEMENT, 'zoneCode'], "Region1,Zone1' OR '1'='1", LOCKED);
   clone('parameterGroupID SQL', ['parameterGroupID'], "x' OR '1'='1", rejected);
   clone('requestId with a space', ['requestId'], 'my request', invalid);
@@ -234,7 +236,7 @@ export function handWrittenCases(k: CaseKit): Case[] {
   // --- delete: never a known cluster ---
   const del = (name: string, path: string, expect: Expectation) => out.push({ name: `delete ${name}`, method: 'DELETE', path, expect });
   del('SQL id, forced', `/api/v1/clusters/${enc("' OR 1=1 --")}?force=true`, NOT_FOUND);
-  del('NUL id', '/api/v1/clusters/%00', NOT_FOUND);
+  del('NUL id', '/api/v1/clusters/%00', invalid);
   del('path traversal id', '/api/v1/clusters/..%2F..%2Fetc%2Fpasswd?force=true', NOT_FOUND);
   del('wildcard id', '/api/v1/clusters/%25', NOT_FOUND);
   del('id of 65 characters', `/api/v1/clusters/${'i'.repeat(65)}`, invalid);
@@ -249,7 +251,7 @@ export function handWrittenCases(k: CaseKit): Case[] {
   get('workflow detail of 255 astral characters (1020 bytes of UTF-8)', `/api/v1/workflow/${enc('😀'.repeat(255))}`, rejected);
   get('workflow detail of 255 characters', `/api/v1/workflow/${'w'.repeat(255)}`, codes(40101));
   get('workflow detail of 256 characters', `/api/v1/workflow/${'w'.repeat(256)}`, invalid);
-  get('workflow detail of a NUL id', '/api/v1/workflow/%00', codes(40101));
+  get('workflow detail of a NUL id', '/api/v1/workflow/%00', invalid);
   get('workflow detail of an SQL id', `/api/v1/workflow/${enc("clone-' OR '1'='1")}`, codes(40101));
   get('workflow detail of a bad percent-escape', '/api/v1/workflow/%zz', rejected);
   get('workflow list with a visibility-query injection', `/api/v1/workflows?clusterId=${enc("x' OR WorkflowType != 'y")}`, invalid);

@@ -14,6 +14,7 @@ import { createApiServer } from '../../api/server.js';
 import { DEMO_REGION, DEMO_ZONES, seedSourceCluster, type SourceClusterSpec } from '../../embedded/demo-fleet.js';
 import { freePort, startDevServer, type DevServer } from '../../embedded/temporal-server.js';
 import { openMetadataStore } from '../../metadata/index.js';
+import { createTestDatabase, testPostgresUrl } from '../../metadata/testing.js';
 import type { HostInput, MetadataStore } from '../../metadata/types.js';
 import { createEncryptionCodec, loadCodecKey } from '../../security/codec.js';
 import { SimulatorClient } from '../../simulator/client.js';
@@ -95,6 +96,8 @@ export class ChaosStack {
   workerLog!: string;
   workerRestarts = 0;
   private workerEnv: Record<string, string> = {};
+  /** A fresh PostgreSQL database when TIEM_TEST_POSTGRES_URL is set (the worker process uses it too). */
+  private database?: { url: string; drop(): Promise<void> };
   private worker?: ChildProcess;
   private connections: Connection[] = [];
   private api?: FastifyInstance;
@@ -125,9 +128,11 @@ export class ChaosStack {
     this.simulator = simulator;
     this.sim = new SimulatorClient(simulator.url);
     const codecKey = randomBytes(32).toString('base64');
+    const server = testPostgresUrl();
+    if (server) this.database = await createTestDatabase(server);
     this.workerEnv = {
       TEMPORAL_ADDRESS: temporal.address,
-      TIEM_METADATA_URL: `sqlite:${join(dir, 'metadata.sqlite')}`,
+      TIEM_METADATA_URL: this.database?.url ?? `sqlite:${join(dir, 'metadata.sqlite')}`,
       TIEM_SECRET_KEY: randomBytes(32).toString('base64'),
       TIEM_CODEC_KEY: codecKey,
       TIEM_CODEC_KEY_ID: 'chaos',
@@ -230,6 +235,7 @@ export class ChaosStack {
     await this.simulator?.stop().catch(() => undefined);
     await this.temporal?.stop().catch(() => undefined);
     this.faultServer?.close();
+    await this.database?.drop().catch(() => undefined);
   }
 }
 

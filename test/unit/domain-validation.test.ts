@@ -1,9 +1,10 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, test } from '@jest/globals';
 import { TiemError, type TiemErrorName } from '../../domain/errors.js';
 import type { CloneClusterRequest, Cluster, SourceFacts } from '../../domain/types.js';
 import {
   countInstances,
   httpStatusOf,
+  nulFieldOf,
   parseSpecCode,
   validateCloneAgainstSource,
   validateCloneRequestShape,
@@ -579,5 +580,22 @@ describe('validateCloneRequestShape: every count, array and string is bounded (1
     const e = errorOf(shape(r));
     expect([e.code, e.detail.length < 300]).toEqual([10001, true]);
     expect(e.detail).toContain('instanceResource[0].componentType');
+  });
+});
+
+describe('NUL characters', () => {
+  test('are found anywhere in the input, with their field path, without recursion limits', () => {
+    expect(nulFieldOf({ a: 'x', tags: ['ok', 'b\u0000'] })).toBe('tags[1]');
+    expect(nulFieldOf({ resourceParameters: { instanceResource: [{ resource: [{ zoneCode: 'r\u0000' }] }] } })).toBe('resourceParameters.instanceResource[0].resource[0].zoneCode');
+    expect(nulFieldOf({ ['k\u0000']: 1 })).toBe('<key>');
+    expect(nulFieldOf({ a: 'plain', n: 1, b: null, c: [true] })).toBeUndefined();
+    let deep: unknown = 'x\u0000';
+    for (let i = 0; i < 50_000; i++) deep = { a: deep };
+    expect(nulFieldOf(deep)).toMatch(/^a\.a\./);
+  });
+
+  test('a clone request with one is refused with 10001 naming the field', () => {
+    const req = { sourceClusterId: 'src-cluster-0001', cloneStrategy: 'Snapshot', clusterName: 'ab\u0000cd', dbPassword: 'Passw0rd!', clusterVersion: 'v7.5.1', region: 'r', cpuArchitecture: 'X86_64' };
+    expect(() => validateCloneRequestShape(req)).toThrow(expect.objectContaining({ code: 10001, message: expect.stringContaining('clusterName must not contain a NUL character') }));
   });
 });
