@@ -75,6 +75,20 @@ describe('scripts/setup-temporal-namespace.ts', () => {
     expect(again.stdout).toContain('nothing to do');
   });
 
+  test('registers a missing namespace with the configured retention, then its attributes', async () => {
+    const r = await execa(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'scripts', 'setup-temporal-namespace.ts')], {
+      reject: false,
+      cwd: root,
+      env: { TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: 'tiem-prod', TEMPORAL_NAMESPACE_RETENTION: '7d' },
+    });
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('+ namespace tiem-prod registered (retention 7d)');
+    const described = await temporal(server.address, ['operator', 'namespace', 'describe', '-n', 'tiem-prod']);
+    expect(described.stdout).toMatch(/WorkflowExecutionRetentionTtl\s+168h0m0s/);
+    expect(await listSearchAttributes('tiem-prod')).toMatch(/TiemCloneStep\s+Keyword/);
+    expect((await setup('tiem-prod')).stdout).not.toContain('registered (retention');
+  });
+
   test('refuses an attribute that exists with another type, changing nothing', async () => {
     const create = await temporal(server.address, ['operator', 'namespace', 'create', '-n', 'conflict']);
     expect(create.exitCode).toBe(0);
