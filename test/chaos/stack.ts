@@ -4,7 +4,7 @@
 // clusters let cases run side by side (each clone locks its source); a large host pool takes the
 // targets. The HTTP API runs here, as an operator would call it.
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +13,8 @@ import type { FastifyInstance } from 'fastify';
 import { createApiServer } from '../../api/server.js';
 import { DEMO_REGION, DEMO_ZONES, seedSourceCluster, type SourceClusterSpec } from '../../embedded/demo-fleet.js';
 import { freePort, startDevServer, type DevServer } from '../../embedded/temporal-server.js';
-import { openMetadataStore } from '../../metadata/index.js';
+import { openMetadataStore, type KyselyMetadataStore } from '../../metadata/index.js';
+import { sql } from 'kysely';
 import { createTestDatabase, testPostgresUrl } from '../../metadata/testing.js';
 import type { HostInput, MetadataStore } from '../../metadata/types.js';
 import { createEncryptionCodec, loadCodecKey } from '../../security/codec.js';
@@ -225,6 +226,23 @@ export class ChaosStack {
     await this.temporal.stop();
     await sleep(downMs);
     this.temporal = await this.startTemporal();
+  }
+
+  /** Every byte the metadata DB holds: the SQLite files, or on PostgreSQL every row of every table as text. */
+  async metadataBytes(): Promise<Buffer> {
+    if (!this.database) {
+      const files = ['metadata.sqlite', 'metadata.sqlite-wal'].map((f) => join(this.dir, f)).filter((f) => existsSync(f));
+      return Buffer.concat(files.map((f) => readFileSync(f)));
+    }
+    const db = (this.store as KyselyMetadataStore).db;
+    const tables = await sql<{ table_name: string }>`select table_name from information_schema.tables where table_schema = 'public'`.execute(db);
+    const rows: string[] = [];
+    for (const { table_name } of tables.rows) {
+      const r = await sql<{ r: string }>`select row_to_json(x)::text as r from ${sql.table(table_name)} x`.execute(db);
+      rows.push(...r.rows.map((x) => x.r));
+    }
+    if (!rows.length) throw new Error('the metadata DB has no rows: nothing to scan');
+    return Buffer.from(rows.join('\n'));
   }
 
   async stop(): Promise<void> {
