@@ -62,7 +62,7 @@ export interface MysqlServerOptions {
   newSession: () => MysqlSession;
   /**
    * TLS for clients (TiDB: `security.ssl-cert`/`ssl-key` set; `ssl-ca` asks clients for a certificate
-   * and verifies one if given, pingcap/tidb pkg/util/security LoadTLSCertificates VerifyClientCertIfGiven).
+   * and verifies one if given, pingcap/tidb pkg/util/misc.go LoadTLSCertificates: VerifyClientCertIfGiven).
    * `requireSecureTransport`: `security.require-secure-transport`, plaintext logins refused.
    */
   tls?: { key: string; cert: string; ca?: string; requireSecureTransport: boolean };
