@@ -61,10 +61,20 @@ async function cdcServerOf(deps: ActivityDeps, clusterId: string): Promise<strin
   return `${inst.hostIp}:${inst.ports[0]}`;
 }
 
-/** The source's TiCDC at `address`, with the source's TLS material when it has TLS. */
-async function sourceCdc(deps: ActivityDeps, sourceClusterId: string, address: string): Promise<CdcServer> {
-  const source = await deps.store.getCluster(sourceClusterId);
-  return source ? cdcServerOn(deps, source, address) : address;
+/**
+ * Where an upstream's changefeed lives: the task's server, else the upstream's first CDC; with the
+ * upstream's TLS material. `upstreamLive` false: the upstream is gone (it took its changefeeds along).
+ */
+export async function changefeedServerOf(
+  deps: ActivityDeps,
+  upstreamId: string,
+  taskServer: string | undefined,
+): Promise<{ address: string; endpoint: CdcServer; upstreamLive: boolean } | undefined> {
+  const upstream = await deps.store.getCluster(upstreamId);
+  const inst = upstream && firstInstance(upstream, 'CDC');
+  const address = taskServer || (inst?.ports.length ? `${inst.hostIp}:${inst.ports[0]}` : undefined);
+  if (!address) return undefined;
+  return { address, endpoint: upstream ? cdcServerOn(deps, upstream, address) : address, upstreamLive: Boolean(upstream) };
 }
 
 /**
@@ -97,12 +107,11 @@ export async function removeCloneChangefeed(
 ): Promise<string> {
   const { store, cdc } = deps;
   const task = await store.getChangefeedTask(changefeedId);
-  let server = task?.cdcServer;
-  if (!server) server = await cdcServerOf(deps, sourceClusterId).catch(() => undefined);
+  const server = await changefeedServerOf(deps, sourceClusterId, task?.cdcServer);
   const lines: string[] = [];
   if (server) {
-    await cdc.removeChangefeed(await sourceCdc(deps, sourceClusterId, server), changefeedId);
-    lines.push(`remove changefeed ${changefeedId} on ${server}`);
+    await cdc.removeChangefeed(server.endpoint, changefeedId);
+    lines.push(`remove changefeed ${changefeedId} on ${server.address}`);
   }
   if (task && task.status !== 'Deleted') await store.upsertChangefeedTask({ ...task, status: 'Deleted' });
   await store.deleteRelation(sourceClusterId, targetClusterId);

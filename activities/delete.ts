@@ -4,7 +4,8 @@ import { TiemError } from '../domain/errors.js';
 import type { ChangefeedTask } from '../metadata/types.js';
 import type { ClusterActivities } from './types.js';
 import type { ActivityDeps, WorkflowInspector } from './deps.js';
-import { cdcServerOn, firstInstance, requireCluster, tiupNameOf } from './cluster-access.js';
+import { requireCluster, tiupNameOf } from './cluster-access.js';
+import { changefeedServerOf } from './cdc.js';
 import { cancellationSignal, heartbeat, pollSleep, runWithHeartbeat } from './heartbeat.js';
 
 type DeleteActivities = Pick<
@@ -22,14 +23,6 @@ export function requireWorkflowInspector(deps: Pick<ActivityDeps, 'workflows'>):
 
 export function createDeleteActivities(deps: ActivityDeps): DeleteActivities {
   const { store, cdc, tiup } = deps;
-
-  /** Where an upstream's changefeed lives: the task's server, else the upstream's first CDC. */
-  async function cdcServerOf(upstreamId: string, task?: ChangefeedTask): Promise<string | undefined> {
-    if (task?.cdcServer) return task.cdcServer;
-    const upstream = await store.getCluster(upstreamId);
-    const inst = upstream && firstInstance(upstream, 'CDC');
-    return inst?.ports.length ? `${inst.hostIp}:${inst.ports[0]}` : undefined;
-  }
 
   return {
     // Idempotent: a read of the lock and of its holder's status.
@@ -73,11 +66,10 @@ export function createDeleteActivities(deps: ActivityDeps): DeleteActivities {
       const lines: string[] = [];
       for (const [id, { upstreamId, task }] of links) {
         // A deleted upstream took its changefeeds with it.
-        const upstream = await store.getCluster(upstreamId);
-        const server = upstream ? await cdcServerOf(upstreamId, task) : undefined;
-        if (upstream && server) {
-          await cdc.removeChangefeed(cdcServerOn(deps, upstream, server), id);
-          lines.push(`remove changefeed ${id} on ${server} (upstream ${upstreamId})`);
+        const server = await changefeedServerOf(deps, upstreamId, task?.cdcServer);
+        if (server?.upstreamLive) {
+          await cdc.removeChangefeed(server.endpoint, id);
+          lines.push(`remove changefeed ${id} on ${server.address} (upstream ${upstreamId})`);
         } else {
           lines.push(`changefeed ${id}: upstream ${upstreamId} has no CDC any more, nothing to remove`);
         }

@@ -6,8 +6,8 @@
 // never appears in errors or returned objects.
 import http from 'node:http';
 import https from 'node:https';
-import { readFile } from 'node:fs/promises';
 import { maskSecrets } from './redact.js';
+import { readTlsFiles } from './tls-files.js';
 import { TicdcApiError, type CdcServer, type ChangefeedInfo, type TicdcClient, type TlsFiles } from './types.js';
 
 export interface TicdcClientOptions {
@@ -86,11 +86,6 @@ function toChangefeedInfo(raw: Record<string, unknown>): ChangefeedInfo {
 
 const endpointOf = (server: CdcServer): { address: string; tls?: TlsFiles } => (typeof server === 'string' ? { address: server } : server);
 
-async function readTls(tls: TlsFiles): Promise<{ ca: Buffer; cert: Buffer; key: Buffer }> {
-  const [ca, cert, key] = await Promise.all([readFile(tls.caPath), readFile(tls.certPath), readFile(tls.keyPath)]);
-  return { ca, cert, key };
-}
-
 /** One HTTP(S) exchange with node:http, so a TLS request can carry the client certificate. */
 function httpRequest(
   url: string,
@@ -144,7 +139,7 @@ export function createTicdcClient(opts: TicdcClientOptions = {}): TicdcClient {
     const { address, tls } = endpointOf(server);
     let res: { status: number; statusText: string; text: string };
     try {
-      res = await httpRequest(baseUrl(server) + path, { method, body, timeoutMs, tls: tls ? await readTls(tls) : undefined });
+      res = await httpRequest(baseUrl(server) + path, { method, body, timeoutMs, tls: tls ? await readTlsFiles(tls) : undefined });
     } catch (e) {
       const err = e as Error & { code?: string };
       const why = err.name === 'TimeoutError' ? `timed out after ${timeoutMs} ms` : (err.code ?? err.message);

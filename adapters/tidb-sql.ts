@@ -2,8 +2,8 @@
 // (`query()` with client-side `?` escaping), no multi-statements. SQL errors are re-thrown without
 // mysql2's `sql` field, which would hold the formatted statement and thus any password in it.
 import mysql from 'mysql2/promise';
-import { readFile } from 'node:fs/promises';
-import type { TableChecksum, TidbEndpoint, TidbSession, TidbSqlClient, TlsFiles } from './types.js';
+import { readTlsFiles } from './tls-files.js';
+import type { TableChecksum, TidbEndpoint, TidbSession, TidbSqlClient } from './types.js';
 
 /** A SQL or connection failure, free of passwords and formatted SQL. */
 export class TidbSqlError extends Error {
@@ -260,12 +260,6 @@ class MysqlTidbSession implements TidbSession {
   }
 }
 
-/** The cluster's CA, client certificate and key, read for one connection (they can be rotated). */
-async function sslOptions(tls: TlsFiles): Promise<mysql.SslOptions> {
-  const [ca, cert, key] = await Promise.all([readFile(tls.caPath), readFile(tls.certPath), readFile(tls.keyPath)]);
-  return { ca, cert, key, rejectUnauthorized: true };
-}
-
 export function createTidbSqlClient(): TidbSqlClient {
   return {
     async connect(endpoint, opts = {}) {
@@ -284,7 +278,7 @@ export function createTidbSqlClient(): TidbSqlClient {
       if (endpoint.tls) {
         let ssl: mysql.SslOptions;
         try {
-          ssl = await sslOptions(endpoint.tls);
+          ssl = { ...(await readTlsFiles(endpoint.tls)), rejectUnauthorized: true };
         } catch (e) {
           throw new TidbSqlError(`cannot read the TLS material of TiDB ${endpoint.host}:${endpoint.port}: ${(e as Error).message}`, undefined, undefined, false);
         }

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import type { Database } from './schema.js';
 import { isPostgres } from './rows.js';
 import { createSqliteStore } from './sqlite-store.js';
 import { createPostgresStore } from './postgres-store.js';
@@ -88,6 +89,17 @@ export async function openTempStore(key: Buffer = randomBytes(32)): Promise<Temp
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Every row of every table of a PostgreSQL store, as JSON text (what a scan for plaintext secrets reads). */
+export async function postgresRowsText(db: Kysely<Database>): Promise<string> {
+  const tables = await sql<{ table_name: string }>`select table_name from information_schema.tables where table_schema = 'public'`.execute(db);
+  const rows: string[] = [];
+  for (const { table_name } of tables.rows) {
+    const r = await sql<{ r: string }>`select row_to_json(x)::text as r from ${sql.table(table_name)} x`.execute(db);
+    rows.push(...r.rows.map((x) => x.r));
+  }
+  return rows.join('\n');
 }
 
 /**

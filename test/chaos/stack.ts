@@ -14,8 +14,7 @@ import { createApiServer } from '../../api/server.js';
 import { DEMO_REGION, DEMO_ZONES, seedSourceCluster, type SourceClusterSpec } from '../../embedded/demo-fleet.js';
 import { freePort, startDevServer, type DevServer } from '../../embedded/temporal-server.js';
 import { openMetadataStore, type KyselyMetadataStore } from '../../metadata/index.js';
-import { sql } from 'kysely';
-import { createTestDatabase, testPostgresUrl } from '../../metadata/testing.js';
+import { createTestDatabase, postgresRowsText, testPostgresUrl } from '../../metadata/testing.js';
 import type { HostInput, MetadataStore } from '../../metadata/types.js';
 import { createEncryptionCodec, loadCodecKey } from '../../security/codec.js';
 import { SimulatorClient } from '../../simulator/client.js';
@@ -234,15 +233,9 @@ export class ChaosStack {
       const files = ['metadata.sqlite', 'metadata.sqlite-wal'].map((f) => join(this.dir, f)).filter((f) => existsSync(f));
       return Buffer.concat(files.map((f) => readFileSync(f)));
     }
-    const db = (this.store as KyselyMetadataStore).db;
-    const tables = await sql<{ table_name: string }>`select table_name from information_schema.tables where table_schema = 'public'`.execute(db);
-    const rows: string[] = [];
-    for (const { table_name } of tables.rows) {
-      const r = await sql<{ r: string }>`select row_to_json(x)::text as r from ${sql.table(table_name)} x`.execute(db);
-      rows.push(...r.rows.map((x) => x.r));
-    }
-    if (!rows.length) throw new Error('the metadata DB has no rows: nothing to scan');
-    return Buffer.from(rows.join('\n'));
+    const text = await postgresRowsText((this.store as KyselyMetadataStore).db);
+    if (!text) throw new Error('the metadata DB has no rows: nothing to scan');
+    return Buffer.from(text);
   }
 
   async stop(): Promise<void> {

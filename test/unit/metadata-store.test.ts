@@ -2,13 +2,12 @@ import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { sql } from 'kysely';
 import { DEFAULT_GROUP_VALUES, DEFAULT_GROUP_VERSIONS } from '../../domain/parameters.js';
 import { TiemError } from '../../domain/errors.js';
 import { createSqliteStore } from '../../metadata/sqlite-store.js';
 import { openMetadataStore } from '../../metadata/index.js';
 import { MIGRATIONS, migrateToLatest } from '../../metadata/migrations.js';
-import { failInsertsWhere, instance, newCluster, openTempStore, type TempStore } from '../../metadata/testing.js';
+import { failInsertsWhere, instance, newCluster, openTempStore, postgresRowsText, type TempStore } from '../../metadata/testing.js';
 import type { BackupRecord } from '../../metadata/types.js';
 
 let t: TempStore;
@@ -321,13 +320,7 @@ describe('secrets at rest', () => {
       await t.store.migrate();
     } else {
       // PostgreSQL: every row of every table, as text.
-      const tables = await sql<{ table_name: string }>`select table_name from information_schema.tables where table_schema = 'public'`.execute(t.store.db);
-      const texts: string[] = [];
-      for (const { table_name } of tables.rows) {
-        const rows = await sql<{ r: string }>`select row_to_json(x)::text as r from ${sql.table(table_name)} x`.execute(t.store.db);
-        texts.push(...rows.rows.map((r) => r.r));
-      }
-      bytes = Buffer.from(texts.join('\n'));
+      bytes = Buffer.from(await postgresRowsText(t.store.db));
     }
     expect(bytes.includes(Buffer.from(password))).toBe(false);
     expect(bytes.includes(Buffer.from('PRIVATEKEYMATERIAL123'))).toBe(false);
