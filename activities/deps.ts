@@ -29,6 +29,10 @@ export interface ActivityConfig {
   portRanges?: Partial<Record<ComponentType, PortRange>>;
   /** Range of the two cluster-wide monitoring ports (node_exporter, blackbox_exporter). */
   globalPortRange?: [number, number];
+  /** The control host this worker serves (TIEM_CONTROL_HOST); clusters it deploys or takes over are bound to it. */
+  controlHost?: string;
+  /** The control host of clusters recorded without one (TIEM_DEFAULT_CONTROL_HOST). */
+  defaultControlHost?: string;
 }
 
 /** What activities may ask Temporal about other workflows: the holders of locks, holds and allocations. */

@@ -1,6 +1,6 @@
 // createActivities(deps): every clone activity, named after TiEM's workflow nodes, each wrapped by
 // the error boundary (activities/errors.ts). The worker registers the returned object.
-import type { ClusterActivities, CloneActivities, ReconcileActivities } from './types.js';
+import type { ClusterActivities, CloneActivities, ControlHostActivities, ReconcileActivities } from './types.js';
 import type { ActivityDeps } from './deps.js';
 import { withErrorBoundary } from './errors.js';
 import { createMaintenanceActivities } from './maintenance.js';
@@ -18,9 +18,10 @@ import { createDeleteActivities } from './delete.js';
 import { createTakeoverActivities } from './takeover.js';
 import { createReconcileActivities } from './reconcile.js';
 import { createPrecheckActivities } from './precheck.js';
+import { createControlHostActivities } from './control-host.js';
 
 /** Everything the worker registers. */
-export type AllActivities = CloneActivities & ClusterActivities & ReconcileActivities;
+export type AllActivities = CloneActivities & ClusterActivities & ReconcileActivities & ControlHostActivities;
 
 export function createActivities(deps: ActivityDeps): AllActivities {
   const activities: AllActivities = {
@@ -39,6 +40,7 @@ export function createActivities(deps: ActivityDeps): AllActivities {
     ...createDeleteActivities(deps),
     ...createTakeoverActivities(deps),
     ...createReconcileActivities(deps),
+    ...createControlHostActivities(deps),
   };
   return withErrorBoundary(activities as unknown as Record<string, (...args: never[]) => Promise<unknown>>) as unknown as AllActivities;
 }

@@ -90,6 +90,8 @@ export function createMaintenanceActivities(deps: ActivityDeps): MaintenanceActi
           targetVersion: request.clusterVersion,
           targetId: targetClusterId,
         }),
+        // The source's TiUP deploys the target: its files (meta, keys, TLS) live beside the source's.
+        controlHost: source.controlHost ?? '',
       };
       await store.startCloneMaintenance({ sourceClusterId: source.id, target, holder });
       return {

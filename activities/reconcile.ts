@@ -12,6 +12,7 @@ import { removeCloneChangefeed } from './cdc.js';
 import { releaseGcHold } from './gc.js';
 import { requireWorkflowInspector } from './delete.js';
 import { cancellationSignal } from './heartbeat.js';
+import { defaultControlHostOf } from './control-host.js';
 
 /** The order of repairs: the source first (GC, then the changefeed reading it), the locks last (they gate new clones). */
 const REPAIR_ORDER: Orphan['kind'][] = ['gcHold', 'changefeed', 'allocation', 'maintenanceLock'];
@@ -35,7 +36,7 @@ export function createReconcileActivities(deps: ActivityDeps): ReconcileActiviti
 
   return {
     // Idempotent: reads only.
-    async findOrphans() {
+    async findOrphans({ controlHost } = {}) {
       const workflows = requireWorkflowInspector(deps);
       const statuses = new Map<string, Promise<WorkflowStatusName>>();
       const statusOf = (id: string) => {
@@ -43,9 +44,12 @@ export function createReconcileActivities(deps: ActivityDeps): ReconcileActiviti
         return statuses.get(id)!;
       };
       const clusters = new Map((await store.listClusters()).map((c) => [c.id, c]));
+      // Each control host repairs what touches its clusters (TiUP, TiCDC and SQL are reached from there).
+      const here = (clusterId: string) => !controlHost || (clusters.get(clusterId)?.controlHost || defaultControlHostOf(deps)) === controlHost;
       const orphans: Orphan[] = [];
 
       for (const h of await store.listGcHolds({ active: true })) {
+        if (!here(h.sourceClusterId)) continue;
         const holderStatus = await statusOf(h.holder);
         if (holderStatus === 'RUNNING') continue;
         orphans.push({ kind: 'gcHold', subject: h.sourceClusterId, holder: h.holder, holderStatus, action: `restore tidb_gc_life_time of ${h.sourceClusterId} to ${h.original} and release the hold` });
@@ -53,7 +57,7 @@ export function createReconcileActivities(deps: ActivityDeps): ReconcileActiviti
 
       for (const t of await store.listChangefeedTasks({})) {
         // Only the changefeeds clones create; a CDCSync that finished keeps replicating.
-        if (t.status === 'Deleted' || t.id !== workflowIds.changefeed(t.downstreamClusterId)) continue;
+        if (t.status === 'Deleted' || t.id !== workflowIds.changefeed(t.downstreamClusterId) || !here(t.clusterId)) continue;
         const holder = workflowIds.clone(t.downstreamClusterId);
         const holderStatus = await statusOf(holder);
         if (holderStatus === 'RUNNING' || finishedClone(holderStatus, clusters.get(t.downstreamClusterId))) continue;
@@ -62,7 +66,7 @@ export function createReconcileActivities(deps: ActivityDeps): ReconcileActiviti
 
       for (const a of await store.listAllocationHeaders()) {
         const holder = holderOfAllocationRequest(a.requestId);
-        if (!holder) continue;
+        if (!holder || !here(a.holderId)) continue;
         const holderStatus = await statusOf(holder);
         // A clone that failed or was cancelled ran its compensation to the end (its release is retried
         // until it lands), so what it still holds, it kept on purpose (failAfterDeploy).
@@ -73,7 +77,7 @@ export function createReconcileActivities(deps: ActivityDeps): ReconcileActiviti
       }
 
       for (const c of clusters.values()) {
-        if (!c.maintenanceHolder) continue;
+        if (!c.maintenanceHolder || !here(c.id)) continue;
         const holderStatus = await statusOf(c.maintenanceHolder);
         if (holderStatus === 'RUNNING') continue;
         const unfinishedTarget = c.maintenanceHolder === workflowIds.clone(c.id) && holderStatus !== 'COMPLETED';

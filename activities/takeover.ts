@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TiupDisplay, TiupDisplayInstance } from '../adapters/types.js';
+import { validateControlHostName } from '../domain/control-host.js';
 import { TiemError } from '../domain/errors.js';
 import type { ClusterInstance, CpuArchitecture } from '../domain/types.js';
 import { minorOf } from '../domain/version.js';
@@ -10,6 +11,7 @@ import type { Host, NewCluster } from '../metadata/types.js';
 import type { ClusterActivities, TakeoverInput } from './types.js';
 import type { ActivityDeps } from './deps.js';
 import { withSession } from './cluster-access.js';
+import { ownControlHostOf } from './control-host.js';
 import { isAccessDenied } from './errors.js';
 import { cancellationSignal } from './heartbeat.js';
 
@@ -97,6 +99,7 @@ function checkInput(a: TakeoverInput): void {
   if (typeof a.dbPassword !== 'string' || !a.dbPassword) throw new TiemError('PARAMETER_INVALID', 'dbPassword is required');
   if (typeof a.region !== 'string' || !a.region) throw new TiemError('PARAMETER_INVALID', 'region is required');
   if (a.copies !== undefined && ![1, 3, 5, 7].includes(a.copies)) throw new TiemError('PARAMETER_INVALID', 'copies must be 1, 3, 5 or 7');
+  if (a.controlHost !== undefined) validateControlHostName(String(a.controlHost), 'controlHost');
 }
 
 export function createTakeoverActivities(deps: ActivityDeps): TakeoverActivities {
@@ -156,6 +159,8 @@ export function createTakeoverActivities(deps: ActivityDeps): TakeoverActivities
         vendor: input.vendor ?? registered?.vendor ?? '',
         // No group for this minor: clones fall back to the default group of their own version.
         parameterGroupId: group?.id ?? '',
+        // Bound to the control host this ran on: its TIUP_HOME holds the meta, keys and TLS files.
+        controlHost: ownControlHostOf(deps),
       };
       await store.importCluster(cluster, instances);
       await store.upsertClusterUser({ clusterId, name: 'root', password: input.dbPassword, role: 'Root' });

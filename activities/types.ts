@@ -152,6 +152,13 @@ export interface ClusterActivities {
   takeoverCluster(a: TakeoverInput): Promise<{ clusterId: string; resultLines: string[] }>;
 }
 
+/** Which control host manages a cluster (metadata only: these run on the shared queue). */
+export interface ControlHostActivities {
+  controlHostOf(a: { clusterId: string }): Promise<{ controlHost: string }>;
+  /** Every control host a cluster is bound to, and the default one. */
+  controlHostsInUse(a: Record<string, never>): Promise<string[]>;
+}
+
 /** A Temporal workflow execution status as the client names it, or NOT_FOUND (never started, or past retention). */
 export type WorkflowStatusName = WorkflowExecutionStatusName | 'NOT_FOUND';
 
@@ -169,7 +176,7 @@ export interface Orphan {
 /** The reconciler (spec §5.4): repairs what closed workflows left behind. */
 export interface ReconcileActivities {
   /** Everything held by a workflow that is no longer running, with the repair each needs. */
-  findOrphans(a: Record<string, never>): Promise<Orphan[]>;
+  findOrphans(a: { controlHost?: string }): Promise<Orphan[]>;
   /** Repairs one orphan (idempotent) and records the repair. */
   repairOrphan(a: { runId: string; orphan: Orphan }): Promise<RepairRecord>;
 }

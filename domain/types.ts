@@ -68,6 +68,8 @@ export interface TakeoverClusterRequest {
   copies?: number;
   tags?: string[];
   vendor?: string;
+  /** The control host whose TIUP_HOME manages the cluster (default: the deployment's default control host). */
+  controlHost?: string;
 }
 
 /** Options that are ours, not TiEM's. */
@@ -123,6 +125,8 @@ export interface Cluster {
   exclusive: boolean;
   vendor: string;
   parameterGroupId: string;
+  /** The TiUP control host that manages it (its TIUP_HOME); '' or absent = the deployment's default. */
+  controlHost?: string;
   createdAt: string;
   updatedAt: string;
 }

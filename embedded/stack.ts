@@ -126,9 +126,9 @@ export async function startEmbeddedStack(opts: EmbeddedStackOptions): Promise<Em
     await seedDemoFleet(sim, store, opts.source ?? DEMO_SOURCE, opts.hostNet);
 
     const worker = await createCloneWorker(config, { store, toolEnv: simulator.env });
-    const running = worker.worker.run();
+    const running = worker.run();
     cleanups.push(async () => {
-      worker.worker.shutdown();
+      worker.shutdown();
       await running.catch(() => undefined);
       await worker.close();
     });

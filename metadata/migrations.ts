@@ -388,6 +388,16 @@ const m006ParameterGroupSpecAndNote: Migration = {
   },
 };
 
+/** The TiUP control host that manages a cluster ('' = the deployment's default control host). */
+const m007ClusterControlHost: Migration = {
+  async up(db: AnyDb) {
+    await db.schema.alterTable('clusters').addColumn('control_host', 'varchar(64)', (c) => c.notNull().defaultTo('')).execute();
+  },
+  async down(db: AnyDb) {
+    await db.schema.alterTable('clusters').dropColumn('control_host').execute();
+  },
+};
+
 /** All migrations, by name; names sort in the order they must run. */
 export const MIGRATIONS: Record<string, Migration> = {
   '001_initial': m001Initial,
@@ -396,6 +406,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '004_gc_holds_and_repairs': m004GcHoldsAndRepairs,
   '005_default_groups_for_every_minor': m005DefaultGroupsForEveryMinor,
   '006_parameter_group_spec_and_note': m006ParameterGroupSpecAndNote,
+  '007_cluster_control_host': m007ClusterControlHost,
 };
 
 class InCodeMigrationProvider implements MigrationProvider {

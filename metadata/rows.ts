@@ -37,6 +37,7 @@ export function toCluster(r: Selectable<ClustersTable>): Cluster {
     cpuArchitecture: r.cpu_architecture as CpuArchitecture,
     tags: fromJson<string[]>(r.tags, []),
     tls: toBool(r.tls),
+    controlHost: r.control_host ?? '',
     exclusive: toBool(r.exclusive),
     vendor: r.vendor,
     parameterGroupId: r.parameter_group_id,

@@ -16,6 +16,7 @@ export interface ClustersTable {
   cpu_architecture: string;
   tags: string; // JSON string[]
   tls: number;
+  control_host: string;
   exclusive: number;
   vendor: string;
   parameter_group_id: string;

@@ -233,6 +233,8 @@ export interface NewCluster {
   exclusive: boolean;
   vendor: string;
   parameterGroupId: string;
+  /** The TiUP control host that manages it; absent or '' = the deployment's default. */
+  controlHost?: string;
 }
 
 export interface MetadataStore {

@@ -4,6 +4,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseGoDuration } from '../domain/go-duration.js';
 import { requireCodecKey } from '../security/codec.js';
+import { DEFAULT_CONTROL_HOST, validateControlHostName } from '../domain/control-host.js';
 import { TASK_QUEUE } from '../workflows/definitions.js';
 
 export interface WorkerConfig {
@@ -30,7 +31,16 @@ export interface WorkerConfig {
   heartbeatThrottleMs: number;
   /** Period of the reconciler schedule; 0 leaves the schedule alone (another deployment owns it). */
   reconcileIntervalMs: number;
+  /** What this worker serves: the shared queue (workflows, metadata), its control host's queue (TiUP, BR, SQL, TiCDC), or both. */
+  role: WorkerRole;
+  /** The control host this worker runs on (its TIUP_HOME); clusters it deploys or takes over are bound to it. */
+  controlHost: string;
+  /** The control host of clusters recorded without one. */
+  defaultControlHost: string;
 }
+
+export const WORKER_ROLES = ['all', 'shared', 'control-host'] as const;
+export type WorkerRole = (typeof WORKER_ROLES)[number];
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -65,8 +75,20 @@ function int(name: string, value: string | undefined, fallback: number, problems
   return n;
 }
 
+function controlHostName(name: string, value: string | undefined, problems: string[]): string {
+  try {
+    return validateControlHostName(value || DEFAULT_CONTROL_HOST, name);
+  } catch (err) {
+    problems.push((err as Error).message);
+    return DEFAULT_CONTROL_HOST;
+  }
+}
+
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
   const problems: string[] = [];
+  const role = (env.TIEM_WORKER_ROLE || 'all') as WorkerRole;
+  if (!WORKER_ROLES.includes(role)) problems.push(`TIEM_WORKER_ROLE must be one of ${WORKER_ROLES.join(', ')}; got ${JSON.stringify(env.TIEM_WORKER_ROLE)}`);
+  const defaultControlHost = controlHostName('TIEM_DEFAULT_CONTROL_HOST', env.TIEM_DEFAULT_CONTROL_HOST, problems);
   const secretKey = key32('TIEM_SECRET_KEY', env.TIEM_SECRET_KEY, problems);
   if (!env.TIEM_SECRET_KEY) problems.push('TIEM_SECRET_KEY is required (32 bytes, base64): it encrypts passwords and keys in the metadata DB');
   const codec = requireCodecKey(env);
@@ -98,6 +120,9 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     maxConcurrentActivities: int('TIEM_MAX_CONCURRENT_ACTIVITIES', env.TIEM_MAX_CONCURRENT_ACTIVITIES, 20, problems),
     heartbeatThrottleMs: duration('TIEM_HEARTBEAT_THROTTLE', env.TIEM_HEARTBEAT_THROTTLE, '30s', problems),
     reconcileIntervalMs: duration('TIEM_RECONCILE_INTERVAL', env.TIEM_RECONCILE_INTERVAL, '5m', problems),
+    role,
+    controlHost: controlHostName('TIEM_CONTROL_HOST', env.TIEM_CONTROL_HOST || defaultControlHost, problems),
+    defaultControlHost,
   };
   if (config.shutdownGraceMs <= 0) problems.push('TIEM_SHUTDOWN_GRACE must be more than 0: in-flight tool runs need time to stop');
   duration('TIEM_CLONE_GC_LIFE_TIME', config.cloneGcLifeTime, '720h', problems);

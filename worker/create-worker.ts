@@ -5,7 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { PayloadCodec } from '@temporalio/common';
-import { createActivities } from '../activities/index.js';
+import { createActivities, type AllActivities } from '../activities/index.js';
+import { CONTROL_HOST_ACTIVITIES } from '../activities/routing.js';
+import { controlHostQueue } from '../domain/control-host.js';
 import type { ActivityDeps, WorkflowInspector } from '../activities/deps.js';
 import { createBrClient, createTicdcClient, createTidbSqlClient, createTiupClient } from '../adapters/index.js';
 import { openMetadataStore } from '../metadata/index.js';
@@ -41,6 +43,8 @@ export function createActivityDeps(
       cloneGcLifeTime: config.cloneGcLifeTime,
       healthTimeoutMs: config.healthTimeoutMs,
       pollIntervalMs: config.pollIntervalMs,
+      controlHost: config.controlHost,
+      defaultControlHost: config.defaultControlHost,
     },
     signalWorkflow: signalClient
       ? async (workflowId, signalName, arg) => {
@@ -66,10 +70,19 @@ export function temporalWorkflowInspector(client: Client): WorkflowInspector {
 }
 
 export interface CloneWorker {
-  worker: Worker;
+  /** One Worker per task queue this process serves (the shared one, its control host's, or both). */
+  workers: Worker[];
   store: MetadataStore;
-  /** Closes what createCloneWorker opened (call after the worker stopped). */
+  /** Runs every worker until shutdown (SIGINT/SIGTERM or shutdown()); one failing stops the others. */
+  run(): Promise<void>;
+  shutdown(): void;
+  /** Closes what createCloneWorker opened (call after the workers stopped). */
   close(): Promise<void>;
+}
+
+/** The activities of the queue: only the control host's queue gets those that reach a cluster. */
+function activitiesOf(all: AllActivities, onControlHost: boolean): Partial<AllActivities> {
+  return Object.fromEntries(Object.entries(all).filter(([name]) => CONTROL_HOST_ACTIVITIES.has(name) === onControlHost));
 }
 
 export async function createCloneWorker(
@@ -84,23 +97,47 @@ export async function createCloneWorker(
   // A client for the BR progress signals the activities send to the clone workflow.
   const clientConnection = await Connection.connect({ address: config.temporalAddress });
   const client = new Client({ connection: clientConnection, namespace: config.namespace, dataConverter: { payloadCodecs: codecs } });
-  if (config.reconcileIntervalMs > 0) await ensureReconcilerSchedule(client, { taskQueue: config.taskQueue, intervalMs: config.reconcileIntervalMs });
-  const worker = await Worker.create({
+  if (config.reconcileIntervalMs > 0 && config.role !== 'control-host') {
+    await ensureReconcilerSchedule(client, { taskQueue: config.taskQueue, intervalMs: config.reconcileIntervalMs });
+  }
+  const activities = createActivities(createActivityDeps(config, store, client, toolEnv));
+  const common: WorkerOptions = {
     connection,
     namespace: config.namespace,
     taskQueue: config.taskQueue,
-    workflowsPath,
-    activities: createActivities(createActivityDeps(config, store, client, toolEnv)),
     dataConverter: { payloadCodecs: codecs },
     shutdownGraceTime: config.shutdownGraceMs,
     maxConcurrentActivityTaskExecutions: config.maxConcurrentActivities,
     maxHeartbeatThrottleInterval: config.heartbeatThrottleMs,
     defaultHeartbeatThrottleInterval: Math.min(config.heartbeatThrottleMs, 30_000),
-    ...workerOverrides,
-  });
+  };
+  const workers: Worker[] = [];
+  if (config.role !== 'control-host') {
+    // Workflows, and the activities that only touch the metadata store. `all` also takes the cluster
+    // activities of runs recorded before routing (they were scheduled on this queue).
+    const served = config.role === 'all' ? activities : activitiesOf(activities, false);
+    workers.push(await Worker.create({ ...common, workflowsPath, activities: served, ...workerOverrides }));
+  }
+  if (config.role !== 'shared') {
+    const taskQueue = controlHostQueue(config.taskQueue, config.controlHost);
+    workers.push(await Worker.create({ ...common, ...workerOverrides, taskQueue, activities: activitiesOf(activities, true) }));
+  }
   return {
-    worker,
+    workers,
     store,
+    async run() {
+      await Promise.all(
+        workers.map((w) =>
+          w.run().catch((err: unknown) => {
+            for (const other of workers) if (other !== w && other.getState() === 'RUNNING') other.shutdown();
+            throw err;
+          }),
+        ),
+      );
+    },
+    shutdown() {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+    },
     async close() {
       await clientConnection.close();
       await connection.close();

@@ -14,10 +14,11 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const { worker, close } = await createCloneWorker(config);
-  console.log(`tiem-clone worker on ${config.temporalAddress}, namespace ${config.namespace}, task queue ${config.taskQueue}`);
+  const worker = await createCloneWorker(config);
+  const queues = worker.workers.map((w) => w.options.taskQueue).join(' and ');
+  console.log(`tiem-clone worker (${config.role}) on ${config.temporalAddress}, namespace ${config.namespace}, task queue ${queues}`);
   await worker.run(); // the SDK installs SIGINT/SIGTERM handlers that call worker.shutdown()
-  await close();
+  await worker.close();
 }
 
 main().catch((err) => {

@@ -2,21 +2,28 @@
 // waitRestore) and asyncBuildLog become these.
 import { CancellationScope, log, patched } from '@temporalio/workflow';
 import type { BrRunOutcome, ModifyParametersInput, ProgressReport } from '../activities/types.js';
-import { br, short, tiup } from './activity-options.js';
+import { br, controlHostActivities, short, tiup } from './activity-options.js';
 import { describe } from './failures.js';
 import * as v1 from './legacy/activity-options-v1.js';
 import { PATCHES } from './patches.js';
 
+/** Where a child's cluster activities go: the parent's control-host queue (absent in runs from before routing). */
+interface Routed {
+  controlQueue?: string;
+}
+
 /** The proxies of this execution: histories from before the patch keep their cancellation types. */
-function proxies() {
+function proxies({ controlQueue }: Routed) {
+  if (controlQueue) return controlHostActivities(controlQueue);
   return patched(PATCHES.settledUndo) ? { short, tiup, br } : { short: v1.short, tiup: v1.tiup, br: v1.br };
 }
 
 /** TiEM BackupCluster: backup → updateBackupRecord; the record is marked Failed on any failure. */
-export async function backupCluster(input: { backupId: string; report?: ProgressReport }): Promise<BrRunOutcome> {
-  const acts = proxies();
+export async function backupCluster(input: { backupId: string; report?: ProgressReport } & Routed): Promise<BrRunOutcome> {
+  const acts = proxies(input);
+  const { controlQueue: _queue, ...backup } = input;
   try {
-    const outcome = await acts.br.backup(input);
+    const outcome = await acts.br.backup(backup);
     await acts.short.updateBackupRecord({ backupId: input.backupId, status: 'Finished', outcome });
     return outcome;
   } catch (err) {
@@ -32,13 +39,15 @@ export async function backupCluster(input: { backupId: string; report?: Progress
 }
 
 /** TiEM RestoreExistCluster: restoreFromSrcCluster. */
-export async function restoreCluster(input: { targetClusterId: string; backupId: string; report?: ProgressReport }): Promise<BrRunOutcome> {
-  return proxies().br.restoreFromSrcCluster(input);
+export async function restoreCluster(input: { targetClusterId: string; backupId: string; report?: ProgressReport } & Routed): Promise<BrRunOutcome> {
+  const { controlQueue: _queue, ...restore } = input;
+  return proxies(input).br.restoreFromSrcCluster(restore);
 }
 
 /** TiEM ModifyParameters: validationParameter → modifyParameter → refreshParameter → persistParameter. */
-export async function modifyParameters(input: ModifyParametersInput): Promise<void> {
-  const acts = proxies();
+export async function modifyParameters(routedInput: ModifyParametersInput & Routed): Promise<void> {
+  const { controlQueue: _queue, ...input } = routedInput;
+  const acts = proxies(routedInput);
   await acts.short.validationParameter(input);
   try {
     const { roles } = await acts.tiup.modifyParameter(input);
@@ -60,7 +69,7 @@ export async function modifyParameters(input: ModifyParametersInput): Promise<vo
 }
 
 /** TiEM BuildLogConfig, started fire-and-forget (parent close policy ABANDON): its errors never affect the clone. */
-export async function buildLogConfig(input: { clusterId: string }): Promise<void> {
+export async function buildLogConfig(input: { clusterId: string } & Routed): Promise<void> {
   // A TiUP push per host: the tool-run class (heartbeats, hours), not a one-minute metadata step.
-  await tiup.collectLogConfig(input);
+  await (input.controlQueue ? controlHostActivities(input.controlQueue).tiup : tiup).collectLogConfig({ clusterId: input.clusterId });
 }

@@ -14,7 +14,7 @@ import { CLONE_STRATEGIES, type CloneClusterInput, type CloneClusterRequest, typ
 import { allocationRequestIdOf } from '../domain/ids.js';
 import { ProgressTracker, type CloneNodeName } from '../domain/progress.js';
 import { validateCloneRequestShape } from '../domain/validation.js';
-import { cleanup, short } from './activity-options.js';
+import { activitiesForCluster, cleanup } from './activity-options.js';
 import { backUpSource, deployTarget, endClone, inParallel, restoreTarget, syncIncrData, type CloneRun } from './clone/steps.js';
 import { CloneTarget, SourceGcHold } from './clone/state.js';
 import { TiemCloneStrategy, TiemClusterId, TiemSourceClusterId, brProgressSignal } from './definitions.js';
@@ -54,21 +54,23 @@ export async function cloneCluster(input: CloneClusterInput): Promise<CloneResul
   const holder = workflowId;
   const step = stepRunner<CloneNodeName>(progress);
   const saga = new Saga(progress);
-  const c: CloneRun = { workflowId, holder, sourceClusterId, targetClusterId, strategy, request: publicRequest, options: input.options ?? {}, progress, step, saga };
-  const gc = new SourceGcHold({ sourceClusterId, holder }, progress, step);
-  const target = new CloneTarget({ targetClusterId, allocationRequestId: allocationRequestIdOf(holder) }, c.options.destroyOnFailure ?? false, progress);
-
   // Holder-checked: safe before the lock exists, and it never clears another clone's lock.
   const locks = [sourceClusterId, targetClusterId];
   saga.add('startMaintenance', async () => (await cleanup.endMaintenance({ holder, clusterIds: locks }), ['maintenance held by this clone released']), { untilDone: true });
   try {
-    const admitted = await step('startMaintenance', () => short.startMaintenance({ holder, targetClusterId, request: publicRequest }), (a) => [
+    // The source's control host runs everything that reaches a cluster; the target is bound to it.
+    const { acts, controlQueue } = await activitiesForCluster(sourceClusterId);
+    const c: CloneRun = { workflowId, holder, sourceClusterId, targetClusterId, strategy, request: publicRequest, options: input.options ?? {}, progress, step, saga, acts, controlQueue };
+    const gc = new SourceGcHold({ sourceClusterId, holder }, progress, step, acts);
+    const target = new CloneTarget({ targetClusterId, allocationRequestId: allocationRequestIdOf(holder) }, c.options.destroyOnFailure ?? false, progress, acts);
+
+    const admitted = await step('startMaintenance', () => acts.short.startMaintenance({ holder, targetClusterId, request: publicRequest }), (a) => [
       `source ${a.source.id} BeingCloned, target ${a.target.id} (${a.target.name}) Cloning`,
     ]);
     admission.accept();
     // Only now is the target row ours: a refused admission must not touch a cluster it names.
     saga.add('prepareResource', () => target.undo());
-    await step('prepareResource', () => short.prepareResource({ holder, targetClusterId, request: publicRequest, target: admitted.target }), (r) => r.resultLines);
+    await step('prepareResource', () => acts.short.prepareResource({ holder, targetClusterId, request: publicRequest, target: admitted.target }), (r) => r.resultLines);
 
     const branches = await inParallel(
       () => backUpSource(c, gc),

@@ -18,7 +18,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { ProgressTracker } from '../domain/progress.js';
-import { cleanup, short, tiup, wait } from './activity-options.js';
+import { activitiesForCluster, cleanup, short, tiup, wait } from './activity-options.js';
 import { TiemClusterId } from './definitions.js';
 import { describe, errorCodeOf, finalFailure } from './failures.js';
 import { registerHandlers, stepRunner } from './handlers.js';
@@ -77,8 +77,10 @@ export async function deleteCluster(input: DeleteClusterInput): Promise<{ cluste
   admission.accept();
 
   try {
-    await step('removeChangefeeds', () => acts.short.clearCDCLinks({ clusterId }));
-    await step('destroyCluster', () => acts.tiup.destroyTiupCluster({ clusterId }));
+    // TiCDC and TiUP are reached from the cluster's control host.
+    const onCluster = settled ? (await activitiesForCluster(clusterId)).acts : acts;
+    await step('removeChangefeeds', () => onCluster.short.clearCDCLinks({ clusterId }));
+    await step('destroyCluster', () => onCluster.tiup.destroyTiupCluster({ clusterId }));
     await step('revertResource', () => acts.short.revertResource({ clusterId }));
     await step('deleteClusterMeta', () => acts.short.deleteClusterMeta({ clusterId }));
     await CancellationScope.nonCancellable(() =>

@@ -10,4 +10,6 @@ export const PATCHES = {
   failParameter: 'fail-parameter',
   /** syncParameters also copies the source's live configuration, across versions too (copySourceConfig). */
   copySourceConfig: 'copy-source-config',
+  /** The activities that reach a cluster run on its control host's task queue (controlHostOf first). */
+  controlHostRouting: 'control-host-routing',
 } as const;

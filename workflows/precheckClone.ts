@@ -2,8 +2,10 @@
 // (which has the source's credentials and the metadata store). The request carries no password.
 import type { PublicCloneRequest } from '../activities/types.js';
 import type { ClonePreflight } from '../domain/types.js';
-import { short } from './activity-options.js';
+import { activitiesForCluster } from './activity-options.js';
 
 export async function precheckClone(input: { request: PublicCloneRequest; targetClusterId: string }): Promise<ClonePreflight> {
-  return short.precheckClone(input);
+  // On the source's control host, which can read its TLS files and reach it over SQL.
+  const { acts } = await activitiesForCluster(String(input?.request?.sourceClusterId ?? ''));
+  return acts.short.precheckClone(input);
 }

@@ -1,13 +1,16 @@
 // takeoverCluster: TiEM's takeover — registers a cluster TiUP already manages (display, meta.yaml,
 // keys, root checked over SQL) so it can be cloned. One idempotent activity; the workflow gives it
 // durability, retries and an entry in Temporal's history.
-import { ApplicationFailure, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import { ApplicationFailure, patched, proxyActivities, upsertSearchAttributes, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
 import type { ClusterActivities, TakeoverInput } from '../activities/types.js';
+import { controlHostQueue, validateControlHostName } from '../domain/control-host.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors.js';
+import { short } from './activity-options.js';
 import { TiemClusterId } from './definitions.js';
-import { finalFailure } from './failures.js';
+import { check, finalFailure } from './failures.js';
+import { PATCHES } from './patches.js';
 
-const acts = proxyActivities<ClusterActivities>({
+const takeoverOptions: ActivityOptions = {
   startToCloseTimeout: '5 minutes',
   heartbeatTimeout: '1 minute',
   retry: {
@@ -17,7 +20,8 @@ const acts = proxyActivities<ClusterActivities>({
     maximumAttempts: 5,
     nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
   },
-});
+};
+const acts = proxyActivities<Pick<ClusterActivities, 'takeoverCluster'>>(takeoverOptions);
 
 /** Input: api/types.ts TakeoverRequestBody. Returns the id of the registered cluster (= the TiUP name). */
 export async function takeoverCluster(input: TakeoverInput): Promise<{ clusterId: string; resultLines: string[] }> {
@@ -32,9 +36,20 @@ export async function takeoverCluster(input: TakeoverInput): Promise<{ clusterId
   // The cluster id is the TiUP name (the activity refuses names that cannot be one).
   upsertSearchAttributes([{ key: TiemClusterId, value: input.clusterName }]);
   try {
-    return await acts.takeoverCluster(input);
+    return await (await onControlHost(input)).acts.takeoverCluster(input);
   } catch (err) {
     // The TiEM type and code at the top of the failure, as the clone's.
     throw finalFailure(err, []);
   }
+}
+
+/**
+ * The named control host's TiUP (default: the one it is registered on, or the deployment's default).
+ * Wrapped: an activity proxy is not awaitable (its `then` would be an activity).
+ */
+async function onControlHost(input: TakeoverInput): Promise<{ acts: typeof acts }> {
+  if (!patched(PATCHES.controlHostRouting)) return { acts };
+  const named = input.controlHost;
+  const controlHost = named !== undefined ? check(() => validateControlHostName(String(named), 'controlHost')) : (await short.controlHostOf({ clusterId: input.clusterName })).controlHost;
+  return { acts: proxyActivities<Pick<ClusterActivities, 'takeoverCluster'>>({ ...takeoverOptions, taskQueue: controlHostQueue(workflowInfo().taskQueue, controlHost) }) };
 }

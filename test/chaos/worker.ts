@@ -68,12 +68,12 @@ class FaultInjector implements ActivityInboundCallsInterceptor {
 async function main(): Promise<void> {
   const config = loadWorkerConfig();
   client = new Client({ connection: await Connection.connect({ address: config.temporalAddress }), namespace: config.namespace });
-  const { worker, close } = await createCloneWorker(config, {
+  const worker = await createCloneWorker(config, {
     interceptors: { activity: [(ctx) => ({ inbound: new FaultInjector(ctx) })] },
   });
-  console.log(`tiem-clone worker on ${config.temporalAddress}, namespace ${config.namespace}, task queue ${config.taskQueue} (chaos faults ${faultsUrl ? 'on' : 'off'})`);
+  console.log(`tiem-clone worker on ${config.temporalAddress}, namespace ${config.namespace}, task queues ${worker.workers.map((w) => w.options.taskQueue).join(', ')} (chaos faults ${faultsUrl ? 'on' : 'off'})`);
   await worker.run();
-  await close();
+  await worker.close();
 }
 
 main().catch((err) => {

@@ -91,6 +91,18 @@ describe('startMaintenance', () => {
     expect(fakes.store.clusters.get('src-cluster')?.maintenanceStatus).toBe('BeingCloned');
   });
 
+  it('binds the target to the control host of its source; controlHostOf answers the default for clusters recorded without one', async () => {
+    const source = await addSource(fakes);
+    const acts = createActivities({ ...fakes, config: { ...fakes.config, defaultControlHost: 'tiup-main' } });
+    expect(await env.run(acts.controlHostOf, { clusterId: 'src-cluster' })).toEqual({ controlHost: 'tiup-main' });
+    expect(await env.run(acts.controlHostOf, { clusterId: 'no-such-cluster' })).toEqual({ controlHost: 'tiup-main' });
+    source.controlHost = 'tiup-east';
+    expect(await env.run(acts.controlHostOf, { clusterId: 'src-cluster' })).toEqual({ controlHost: 'tiup-east' });
+    expect(await env.run(acts.controlHostsInUse, {})).toEqual(['tiup-east', 'tiup-main']);
+    const res = await env.run(acts.startMaintenance, { holder: 'clone-tgt', targetClusterId: 'tgt', request: request() });
+    expect(res.target.controlHost).toBe('tiup-east');
+  });
+
   it('falls back to the default group of the target minor when the source group is for another version', async () => {
     await addSource(fakes, { parameterGroupId: 'custom-75' });
     const acts = createActivities(fakes);

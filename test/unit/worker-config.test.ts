@@ -42,3 +42,12 @@ test('credentials in the backup storage URI are refused', () => {
     loadWorkerConfig({ TIEM_SECRET_KEY: key, TIEM_CODEC_KEY: key, TIEM_BACKUP_STORAGE: 's3://b/p?access-key=AK&secret-access-key=SK' }),
   ).toThrow(/must not carry credentials/);
 });
+
+test('worker role and control host: both queues by default, names checked', () => {
+  const base = { TIEM_SECRET_KEY: key, TIEM_BACKUP_STORAGE: 's3://b/p', TIEM_ALLOW_PLAINTEXT_PAYLOADS: '1' };
+  expect(loadWorkerConfig(base)).toMatchObject({ role: 'all', controlHost: 'local', defaultControlHost: 'local' });
+  expect(loadWorkerConfig({ ...base, TIEM_DEFAULT_CONTROL_HOST: 'tiup-1' })).toMatchObject({ controlHost: 'tiup-1', defaultControlHost: 'tiup-1' });
+  expect(loadWorkerConfig({ ...base, TIEM_WORKER_ROLE: 'control-host', TIEM_CONTROL_HOST: 'tiup-2' })).toMatchObject({ role: 'control-host', controlHost: 'tiup-2' });
+  expect(() => loadWorkerConfig({ ...base, TIEM_WORKER_ROLE: 'tiup' })).toThrow(/TIEM_WORKER_ROLE must be one of all, shared, control-host/);
+  expect(() => loadWorkerConfig({ ...base, TIEM_CONTROL_HOST: 'tiup host/1' })).toThrow(/TIEM_CONTROL_HOST "tiup host\/1" must be 1-63 letters/);
+});

@@ -4,14 +4,16 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { WorkflowFailedError, WorkflowIdReusePolicy, type WorkflowHandle } from '@temporalio/client';
 import { startWithAdmission } from '../../client/admission.js';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { CloneClusterInput, CloneClusterRequest, CloneStrategy } from '../../domain/types.js';
 import { temporalCliPath } from '../../embedded/temporal-server.js';
 import { progressQuery, SEARCH_ATTRIBUTES, startUpdate, stopUpdate } from '../../workflows/definitions.js';
-import { mockActivities, type MockOptions } from './mock-activities.js';
+import { MOCK_CONTROL_HOST, mockActivities, withMockWorkers, type MockOptions } from './mock-activities.js';
+import { CONTROL_HOST_ACTIVITIES } from '../../activities/routing.js';
+import { controlHostQueue } from '../../domain/control-host.js';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { writeFileSync } from 'node:fs';
 
@@ -72,16 +74,8 @@ async function runClone(
   const hang = new Promise<void>((r) => (hung = r));
   const m = mockActivities({ ...mock, onHang: () => hung() });
   const taskQueue = `wf-test-${seq}`;
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: bundle,
-    activities: m.activities,
-    maxHeartbeatThrottleInterval: '100 milliseconds',
-    defaultHeartbeatThrottleInterval: '100 milliseconds',
-  });
   const clusterId = `tgt${seq}`;
-  const result = await worker.runUntil(async () => {
+  const result = await withMockWorkers(env.nativeConnection, bundle, taskQueue, m.activities, async () => {
     const args = [{ request: request(strategy, input.request), options: input.options } satisfies CloneClusterInput];
     const workflowId = `clone-${clusterId}`;
     let handle: WorkflowHandle;
@@ -103,7 +97,7 @@ async function runClone(
     const progress = await handle.query(progressQuery);
     return { outcome, error, progress, handle };
   });
-  return { ...m, ...result, clusterId };
+  return { ...m, ...result, clusterId, taskQueue };
 }
 
 function failureOf(err: unknown): ApplicationFailure | CancelledFailure | undefined {
@@ -193,6 +187,33 @@ describe('cloneCluster step order', () => {
     const f = failureOf(r.error) as ApplicationFailure;
     expect(f.type).toBe('PARAMETER_INVALID');
     expect(r.calls).toHaveLength(0);
+  });
+});
+
+describe('control-host routing', () => {
+  /** Every call on the queue it belongs to: the control host's for what reaches a cluster, the shared one for the rest. */
+  function expectRouted(r: Awaited<ReturnType<typeof runClone>>) {
+    const controlQueue = controlHostQueue(r.taskQueue, MOCK_CONTROL_HOST);
+    const misrouted = r.calls.filter((c) => c.taskQueue !== (CONTROL_HOST_ACTIVITIES.has(c.name) ? controlQueue : r.taskQueue));
+    expect(misrouted.map((c) => `${c.name} on ${c.taskQueue}`)).toEqual([]);
+  }
+
+  test('CDCSync: TiUP, BR, SQL and TiCDC on the source control host (children too); metadata on the shared queue', async () => {
+    const r = await runClone('CDCSync');
+    expect(r.error).toBeUndefined();
+    await recordHistory(r.handle, 'clone-cdcsync-routed');
+    expect(r.queueOf('controlHostOf')).toEqual([r.taskQueue]);
+    expect(r.queueOf('deployCluster')).toEqual([controlHostQueue(r.taskQueue, MOCK_CONTROL_HOST)]);
+    expect(r.queueOf('backup')).toEqual([controlHostQueue(r.taskQueue, MOCK_CONTROL_HOST)]);
+    expect(r.queueOf('prepareResource')).toEqual([r.taskQueue]);
+    expectRouted(r);
+  });
+
+  test('a failure after deploy: the undo (TiUP destroy, GC back) on the control host too', async () => {
+    const r = await runClone('Snapshot', { failAt: 'initAccount' }, { options: { destroyOnFailure: true } });
+    expect(r.error).toBeDefined();
+    expect(r.queueOf('destroyCluster')).toEqual([controlHostQueue(r.taskQueue, MOCK_CONTROL_HOST)]);
+    expectRouted(r);
   });
 });
 

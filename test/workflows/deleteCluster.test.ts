@@ -4,16 +4,17 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { WorkflowFailedError, WorkflowIdReusePolicy } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import type { CloneActivities, ClusterActivities, TakeoverInput, WorkflowStatusName } from '../../activities/types.js';
+import { Context } from '@temporalio/activity';
+import type { CloneActivities, ClusterActivities, ControlHostActivities, TakeoverInput, WorkflowStatusName } from '../../activities/types.js';
 import { TiemError } from '../../domain/errors.js';
 import type { CloneProgress } from '../../domain/types.js';
 import { temporalCliPath } from '../../embedded/temporal-server.js';
 import { startWithAdmission } from '../../client/admission.js';
 import { progressQuery, SEARCH_ATTRIBUTES, workflowIds } from '../../workflows/definitions.js';
-import { mockActivities } from './mock-activities.js';
+import { MOCK_CONTROL_HOST, mockActivities, withMockWorkers } from './mock-activities.js';
 
 function cloneRequest(targetId: string) {
   return {
@@ -46,7 +47,7 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-type Acts = Pick<CloneActivities, 'endMaintenance'> & ClusterActivities;
+type Acts = Pick<CloneActivities, 'endMaintenance'> & ClusterActivities & ControlHostActivities;
 
 /** Mocked activities; `fail` maps an activity to the TiEM error it throws (non-retryable). */
 async function statusOf(workflowId: string) {
@@ -57,16 +58,18 @@ async function statusOf(workflowId: string) {
 const holders = new Map<string, string>();
 
 function mocks(fail: Partial<Record<keyof Acts, TiemError>> = {}) {
-  const calls: { name: string; arg: unknown; start: number }[] = [];
+  const calls: { name: string; arg: unknown; taskQueue: string; start: number }[] = [];
   const wrap =
     <A, R>(name: keyof Acts, result: (a: A) => R | Promise<R>) =>
     async (a: A): Promise<R> => {
-      calls.push({ name, arg: a, start: Date.now() });
+      calls.push({ name, arg: a, taskQueue: Context.current().info.taskQueue, start: Date.now() });
       const e = fail[name];
       if (e) throw ApplicationFailure.create({ type: e.errorName, message: e.message, nonRetryable: true, details: [e.details] });
       return result(a);
     };
   const activities: Acts = {
+    controlHostOf: wrap('controlHostOf', () => ({ controlHost: MOCK_CONTROL_HOST })),
+    controlHostsInUse: wrap('controlHostsInUse', () => [MOCK_CONTROL_HOST]),
     endMaintenance: wrap('endMaintenance', () => undefined),
     startDeleteMaintenance: wrap('startDeleteMaintenance', (a: { clusterId: string }) => ({ clusterId: a.clusterId, name: `name-${a.clusterId}`, replaced: '' })),
     clearCDCLinks: wrap('clearCDCLinks', () => ['remove changefeed clone-x']),
@@ -87,20 +90,13 @@ function mocks(fail: Partial<Record<keyof Acts, TiemError>> = {}) {
       }
     }),
   };
-  return { activities, calls, names: () => calls.map((c) => c.name) };
+  // Routing is not a delete step: the order assertions read the delete's own activities.
+  return { activities, calls, names: () => calls.filter((c) => c.name !== 'controlHostOf').map((c) => c.name) };
 }
 
 async function withWorker<T>(m: { activities: object }, fn: (taskQueue: string) => Promise<T>): Promise<T> {
   const taskQueue = `delete-test-${++seq}`;
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: bundle,
-    activities: m.activities,
-    maxHeartbeatThrottleInterval: '100 milliseconds',
-    defaultHeartbeatThrottleInterval: '100 milliseconds',
-  });
-  return worker.runUntil(() => fn(taskQueue));
+  return withMockWorkers(env.nativeConnection, bundle, taskQueue, m.activities, () => fn(taskQueue));
 }
 
 /** Starts a delete the way the API does (update-with-start) and waits for its end. */
@@ -152,6 +148,9 @@ describe('deleteCluster', () => {
     expect(r.progress.nodes.map((n) => n.name)).toEqual(['startMaintenance', 'removeChangefeeds', 'destroyCluster', 'revertResource', 'deleteClusterMeta', 'endMaintenance']);
     expect(new Set(Object.values(statuses(r.progress)))).toEqual(new Set(['done']));
     expect(r.progress.nodes.find((n) => n.name === 'removeChangefeeds')!.result).toEqual(['remove changefeed clone-x']);
+    // TiCDC and TiUP on the cluster's control host, the metadata on the shared queue.
+    const onControlHost = m.calls.filter((c) => c.taskQueue.endsWith(`@${MOCK_CONTROL_HOST}`)).map((c) => c.name);
+    expect(onControlHost).toEqual(['clearCDCLinks', 'destroyTiupCluster']);
   });
 
   test('a cluster under maintenance is rejected at admission with 20114 and nothing else runs', async () => {
@@ -236,7 +235,7 @@ describe('deleteCluster under a running clone, and a lock that landed although i
     expect(r.deleted.error).toBeUndefined();
     // The clone's own compensation (its lock released last) ran before the delete took the lock.
     const ofClone = (c: { arg: unknown }) => (c.arg as { holder?: string }).holder === cloneId;
-    const deleteSteps = del.calls.filter((c) => !ofClone(c)).map((c) => c.name);
+    const deleteSteps = del.calls.filter((c) => !ofClone(c) && c.name !== 'controlHostOf').map((c) => c.name);
     expect(deleteSteps).toEqual(['describeMaintenance', 'waitWorkflowClosed', 'startDeleteMaintenance', 'clearCDCLinks', 'destroyTiupCluster', 'revertResource', 'deleteClusterMeta', 'endMaintenance']);
     const cloneUnlock = del.calls.findIndex((c) => c.name === 'endMaintenance' && ofClone(c));
     expect(cloneUnlock).toBeGreaterThan(-1);

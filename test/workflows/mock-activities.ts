@@ -1,7 +1,14 @@
 // Mocked activities for workflow tests: record every call, optionally fail or hang at one step.
 import { ApplicationFailure } from '@temporalio/common';
 import { Context, sleep } from '@temporalio/activity';
-import type { CloneActivities, ModifyParametersInput } from '../../activities/types.js';
+import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import { controlHostQueue } from '../../domain/control-host.js';
+import type { CloneActivities, ControlHostActivities, ModifyParametersInput } from '../../activities/types.js';
+
+/** The control host every mocked cluster is bound to: its activities run on `<queue>@ctl-1`. */
+export const MOCK_CONTROL_HOST = 'ctl-1';
+
+type MockedName = keyof (CloneActivities & ControlHostActivities);
 
 export interface MockOptions {
   /** Activity name that fails (non-retryable, with a TiEM type). */
@@ -14,17 +21,19 @@ export interface MockOptions {
   /** Activity whose start calls onHang without hanging (e.g. a slow short activity to cancel mid-run). */
   notifyAt?: string;
   /** Fail the first N calls of an activity (retryable errors unless `failTimesNonRetryable`), then succeed. */
-  failTimes?: Partial<Record<keyof CloneActivities, number>>;
+  failTimes?: Partial<Record<MockedName, number>>;
   failTimesNonRetryable?: boolean;
   /** Fail only the Nth call (1-based) of an activity. */
-  failOnCall?: Partial<Record<keyof CloneActivities, number>>;
-  delays?: Partial<Record<keyof CloneActivities, number>>;
+  failOnCall?: Partial<Record<MockedName, number>>;
+  delays?: Partial<Record<MockedName, number>>;
   sourceVersion?: string;
 }
 
 export interface Call {
   name: string;
   arg: unknown;
+  /** The task queue the activity ran from (the shared one, or the control host's). */
+  taskQueue: string;
   start: number;
   end?: number;
 }
@@ -34,9 +43,9 @@ export function mockActivities(opts: MockOptions = {}) {
   const cancelled: string[] = [];
 
   const counts = new Map<string, number>();
-  const wrap = <A, R>(name: keyof CloneActivities, result: (a: A) => R) =>
+  const wrap = <A, R>(name: MockedName, result: (a: A) => R) =>
     async (a: A): Promise<R> => {
-      const call: Call = { name, arg: a, start: Date.now() };
+      const call: Call = { name, arg: a, taskQueue: Context.current().info.taskQueue, start: Date.now() };
       calls.push(call);
       const n = (counts.get(name) ?? 0) + 1;
       counts.set(name, n);
@@ -79,7 +88,9 @@ export function mockActivities(opts: MockOptions = {}) {
     purpose,
   });
 
-  const activities: CloneActivities = {
+  const activities: CloneActivities & ControlHostActivities = {
+    controlHostOf: wrap('controlHostOf', () => ({ controlHost: MOCK_CONTROL_HOST })),
+    controlHostsInUse: wrap('controlHostsInUse', () => [MOCK_CONTROL_HOST]),
     precheckClone: wrap('precheckClone', (a: { request: { cloneStrategy: 'Snapshot' | 'CDCSync' | 'TopologyClone'; sourceClusterId: string; clusterVersion: string } }) => ({
       ok: true,
       problems: [],
@@ -130,8 +141,28 @@ export function mockActivities(opts: MockOptions = {}) {
     collectLogConfig: wrap('collectLogConfig', () => undefined),
   };
 
-  const names = () => calls.map((c) => c.name);
+  // Routing is not a clone step: the step-order assertions read the clone's own activities.
+  const names = () => calls.filter((c) => c.name !== 'controlHostOf').map((c) => c.name);
   const called = (name: string) => calls.some((c) => c.name === name);
   const indexOf = (name: string) => names().indexOf(name);
-  return { activities, calls, names, called, indexOf, cancelled };
+  const queueOf = (name: string) => calls.filter((c) => c.name === name).map((c) => c.taskQueue);
+  return { activities, calls, names, called, indexOf, cancelled, queueOf };
+}
+
+/**
+ * Runs `fn` with two workers on the mocks, as production splits them: the shared queue (workflows)
+ * and the mocked control host's queue, both serving every mocked activity so a misrouted call
+ * still runs and the test sees its queue.
+ */
+export async function withMockWorkers<T>(
+  connection: NativeConnection,
+  bundle: WorkerOptions['workflowBundle'],
+  taskQueue: string,
+  activities: object,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const common = { connection, activities, maxHeartbeatThrottleInterval: '100 milliseconds', defaultHeartbeatThrottleInterval: '100 milliseconds' } as const;
+  const shared = await Worker.create({ ...common, taskQueue, workflowBundle: bundle });
+  const controlHost = await Worker.create({ ...common, taskQueue: controlHostQueue(taskQueue, MOCK_CONTROL_HOST) });
+  return shared.runUntil(() => controlHost.runUntil(fn));
 }

@@ -3,7 +3,7 @@
 // undo that decides what happens to it.
 import { ApplicationFailure, isCancellation, log } from '@temporalio/workflow';
 import type { CloneNodeName, ProgressTracker } from '../../domain/progress.js';
-import { cleanup, cleanupTool, short } from '../activity-options.js';
+import type { ActivityProxies } from '../activity-options.js';
 import { describe } from '../failures.js';
 import type { StepRunner } from '../handlers.js';
 import { untilDone } from '../retry.js';
@@ -19,14 +19,15 @@ export class SourceGcHold {
     private readonly ids: { sourceClusterId: string; holder: string },
     private readonly progress: ProgressTracker,
     private readonly step: StepRunner<CloneNodeName>,
+    private readonly acts: Pick<ActivityProxies, 'short' | 'cleanup'>,
   ) {}
 
   /** Records the hold (and so the original) in the metadata store, then extends GC. */
   async hold(): Promise<string[]> {
     // From the first attempt on a hold may exist; release() is safe when none does.
     this.state = 'holding';
-    this.original = await short.readSourceClusterGCTime(this.ids);
-    const held = await short.modifySourceClusterGCTime({ ...this.ids, gcLifeTime: '' });
+    this.original = await this.acts.short.readSourceClusterGCTime(this.ids);
+    const held = await this.acts.short.modifySourceClusterGCTime({ ...this.ids, gcLifeTime: '' });
     return [`tidb_gc_life_time ${this.original} → ${held}`];
   }
 
@@ -37,7 +38,7 @@ export class SourceGcHold {
   async releaseEarly(): Promise<void> {
     if (this.state !== 'holding') return;
     try {
-      await this.step('recoverSourceClusterGCTime', () => this.releaseOnce(short));
+      await this.step('recoverSourceClusterGCTime', () => this.releaseOnce(this.acts.short));
     } catch (err) {
       if (isCancellation(err)) throw err;
       log.warn('GC release failed, retried at the end of the clone', { error: describe(err) });
@@ -49,12 +50,12 @@ export class SourceGcHold {
   async release(): Promise<string[]> {
     if (this.state !== 'holding') return [];
     this.progress.start('recoverSourceClusterGCTime');
-    const lines = await this.releaseOnce(cleanup);
+    const lines = await this.releaseOnce(this.acts.cleanup);
     this.progress.done('recoverSourceClusterGCTime', lines);
     return lines;
   }
 
-  private async releaseOnce(acts: Pick<typeof cleanup, 'recoverSourceClusterGCTime'>): Promise<string[]> {
+  private async releaseOnce(acts: Pick<ActivityProxies['cleanup'], 'recoverSourceClusterGCTime'>): Promise<string[]> {
     const line = await acts.recoverSourceClusterGCTime({ ...this.ids, gcLifeTime: this.original ?? '' });
     this.state = 'released';
     return [line || `tidb_gc_life_time restored to ${this.original}`];
@@ -74,6 +75,7 @@ export class CloneTarget {
     private readonly ids: { targetClusterId: string; allocationRequestId: string },
     destroyOnFailure: boolean,
     private readonly progress: ProgressTracker,
+    private readonly acts: Pick<ActivityProxies, 'cleanup' | 'cleanupTool'>,
   ) {
     this.destroy = destroyOnFailure;
   }
@@ -105,7 +107,7 @@ export class CloneTarget {
     // Metadata updates are retried until they land: a closed clone never leaves its target looking alive.
     await part('setClusterFailure', async () => {
       await untilDone(
-        () => cleanup.setClusterFailure({ targetClusterId }),
+        () => this.acts.cleanup.setClusterFailure({ targetClusterId }),
         (error, attempt) => this.progress.compensating('prepareResource', `setClusterFailure: ${error} (attempt ${attempt}, retrying)`),
       );
       return ['target status Failure'];
@@ -116,14 +118,14 @@ export class CloneTarget {
     } else {
       // Hosts of a deployed target are released only once TiUP destroyed it.
       const destroyed = !this.deployStarted || (await part('destroyCluster', async () => {
-        const destroyedLines = await cleanupTool.destroyCluster({ targetClusterId });
+        const destroyedLines = await this.acts.cleanupTool.destroyCluster({ targetClusterId });
         this.progress.compensated('deployCluster', destroyedLines);
         return [];
       }));
       if (destroyed) {
         await part('revertResourceAfterFailure', async () => [
           await untilDone(
-            () => cleanup.revertResourceAfterFailure({ allocationRequestId }),
+            () => this.acts.cleanup.revertResourceAfterFailure({ allocationRequestId }),
             (error, attempt) => this.progress.compensating('prepareResource', `revertResourceAfterFailure: ${error} (attempt ${attempt}, retrying)`),
           ),
         ]);

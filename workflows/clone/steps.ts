@@ -7,7 +7,7 @@ import { TiemError } from '../../domain/errors.js';
 import { parseGoDuration } from '../../domain/go-duration.js';
 import type { CloneNodeName, ProgressTracker } from '../../domain/progress.js';
 import type { CloneOptions, CloneStrategy } from '../../domain/types.js';
-import { cleanup, short, tiup, wait } from '../activity-options.js';
+import type { ActivityProxies } from '../activity-options.js';
 import { backupCluster, buildLogConfig, modifyParameters, restoreCluster } from '../children.js';
 import { workflowIds } from '../definitions.js';
 import { describe, throwIfCancelled, tiemFailure } from '../failures.js';
@@ -30,11 +30,18 @@ export interface CloneRun {
   progress: ProgressTracker;
   step: StepRunner<CloneNodeName>;
   saga: Saga;
+  /** Its activities: those that reach a cluster on the source's control host, the rest on the shared queue. */
+  acts: ActivityProxies;
+  /** That control host's task queue, handed to the child workflows (absent: everything shared). */
+  controlQueue?: string;
 }
 
 export type CloneBackup = BackupStarted & BrRunOutcome;
 
 const settled = ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED;
+
+/** The control host's queue for a child's activities; nothing at all for runs before routing (their inputs stay as recorded). */
+const routing = (c: CloneRun): { controlQueue?: string } => (c.controlQueue ? { controlQueue: c.controlQueue } : {});
 
 /** Source branch: hold GC → back up. Snapshot lets GC go right after (BR's own safepoint covered the backup). */
 export async function backUpSource(c: CloneRun, gc: SourceGcHold): Promise<CloneBackup | undefined> {
@@ -45,10 +52,10 @@ export async function backUpSource(c: CloneRun, gc: SourceGcHold): Promise<Clone
   const backup = await c.step(
     'backupSourceCluster',
     async () => {
-      const started = await short.backupSourceCluster({ sourceClusterId: c.sourceClusterId, backupId });
+      const started = await c.acts.short.backupSourceCluster({ sourceClusterId: c.sourceClusterId, backupId });
       const outcome = await executeChild(backupCluster, {
         workflowId: workflowIds.backup(backupId),
-        args: [{ backupId, report: { workflowId: c.workflowId, node: 'backupSourceCluster' as const } }],
+        args: [{ backupId, report: { workflowId: c.workflowId, node: 'backupSourceCluster' as const }, ...routing(c) }],
         cancellationType: settled,
       });
       return { ...started, ...outcome };
@@ -62,7 +69,7 @@ export async function backUpSource(c: CloneRun, gc: SourceGcHold): Promise<Clone
 async function runModifyParameters(c: CloneRun, params: ModifyParametersInput): Promise<string[]> {
   await executeChild(modifyParameters, {
     workflowId: workflowIds.modifyParameters(c.targetClusterId, params.purpose),
-    args: [params],
+    args: [{ ...params, ...routing(c) }],
     cancellationType: settled,
   });
   return [`${params.params.length} parameter(s) ${params.mode === 'apply' ? 'applied' : 'updated'}${params.reboot ? ', reloaded' : ''}`];
@@ -71,39 +78,39 @@ async function runModifyParameters(c: CloneRun, params: ModifyParametersInput): 
 /** Target branch: buildConfig → deploy → … → adjustParameters (seed table order). */
 export async function deployTarget(c: CloneRun, target: CloneTarget, admitted: AdmissionResult, password: string): Promise<void> {
   const { targetClusterId, sourceClusterId, step } = c;
-  const { topologyYaml } = await step('buildConfig', () => short.buildConfig({ targetClusterId, sourceClusterId }), () => ['topology rendered']);
+  const { topologyYaml } = await step('buildConfig', () => c.acts.short.buildConfig({ targetClusterId, sourceClusterId }), () => ['topology rendered']);
   // Cancelled while buildConfig ran: the deploy is never scheduled, so nothing is deployed to keep.
   throwIfCancelled();
   target.deploying();
-  await step('deployCluster', () => tiup.deployCluster({ targetClusterId, version: c.request.clusterVersion, topologyYaml }));
-  await step('syncConnectionKey', () => short.syncConnectionKey({ targetClusterId }));
-  await step('syncTopology', () => short.syncTopology({ targetClusterId }));
-  await step('startCluster', () => tiup.startCluster({ targetClusterId }));
-  await step('setClusterOnline', () => wait.setClusterOnline({ targetClusterId }));
-  await step('initRootAccount', () => short.initRootAccount({ targetClusterId, password }));
-  await step('initAccount', () => short.initAccount({ targetClusterId }));
-  await step('persistCluster', () => tiup.persistCluster({ targetClusterId }));
+  await step('deployCluster', () => c.acts.tiup.deployCluster({ targetClusterId, version: c.request.clusterVersion, topologyYaml }));
+  await step('syncConnectionKey', () => c.acts.short.syncConnectionKey({ targetClusterId }));
+  await step('syncTopology', () => c.acts.short.syncTopology({ targetClusterId }));
+  await step('startCluster', () => c.acts.tiup.startCluster({ targetClusterId }));
+  await step('setClusterOnline', () => c.acts.wait.setClusterOnline({ targetClusterId }));
+  await step('initRootAccount', () => c.acts.short.initRootAccount({ targetClusterId, password }));
+  await step('initAccount', () => c.acts.short.initAccount({ targetClusterId }));
+  await step('persistCluster', () => c.acts.tiup.persistCluster({ targetClusterId }));
   await step('applyParameterGroup', async () =>
-    runModifyParameters(c, await short.applyParameterGroup({ targetClusterId, parameterGroupId: admitted.target.parameterGroupId })),
+    runModifyParameters(c, await c.acts.short.applyParameterGroup({ targetClusterId, parameterGroupId: admitted.target.parameterGroupId })),
   );
-  await step('syncBackupStrategy', () => short.syncBackupStrategy({ sourceClusterId, targetClusterId }));
+  await step('syncBackupStrategy', () => c.acts.short.syncBackupStrategy({ sourceClusterId, targetClusterId }));
   const sameVersion = admitted.source.version === c.request.clusterVersion;
   if (patched(PATCHES.copySourceConfig)) {
     // The catalogue rows (same version), then the source's live configuration (what still exists, across versions).
     await step('syncParameters', async () => {
-      const params = sameVersion ? await short.syncParameters({ sourceClusterId, targetClusterId }) : undefined;
+      const params = sameVersion ? await c.acts.short.syncParameters({ sourceClusterId, targetClusterId }) : undefined;
       const synced = params?.params.length ? await runModifyParameters(c, params) : [];
-      return [...synced, ...(await tiup.copySourceConfig({ sourceClusterId, targetClusterId, holder: c.holder }))];
+      return [...synced, ...(await c.acts.tiup.copySourceConfig({ sourceClusterId, targetClusterId, holder: c.holder }))];
     });
   } else if (sameVersion) {
     await step('syncParameters', async () => {
-      const params = await short.syncParameters({ sourceClusterId, targetClusterId });
+      const params = await c.acts.short.syncParameters({ sourceClusterId, targetClusterId });
       return params.params.length ? runModifyParameters(c, params) : ['no parameter to sync'];
     });
   } else {
     c.progress.skip('syncParameters', `target version ${c.request.clusterVersion} differs from source version ${admitted.source.version}`);
   }
-  await step('adjustParameters', async () => runModifyParameters(c, await short.adjustParameters({ targetClusterId, copies: admitted.target.copies })));
+  await step('adjustParameters', async () => runModifyParameters(c, await c.acts.short.adjustParameters({ targetClusterId, copies: admitted.target.copies })));
 }
 
 /** After the join: restore (child restoreCluster), then re-assert the accounts. Returns the target TSO right after BR. */
@@ -111,12 +118,12 @@ export async function restoreTarget(c: CloneRun, backup: CloneBackup): Promise<s
   const restored = await c.step('restoreCluster', async () => {
     const r = await executeChild(restoreCluster, {
       workflowId: workflowIds.restore(c.targetClusterId, backup.backupId),
-      args: [{ targetClusterId: c.targetClusterId, backupId: backup.backupId, report: { workflowId: c.workflowId, node: 'restoreCluster' as const } }],
+      args: [{ targetClusterId: c.targetClusterId, backupId: backup.backupId, report: { workflowId: c.workflowId, node: 'restoreCluster' as const }, ...routing(c) }],
       cancellationType: settled,
     });
     return r;
   }, (r) => [`restore backup ${backup.backupId} (BackupTS ${r.backupTs}) into ${c.targetClusterId}`]);
-  await c.step('reconcileAccounts', () => short.reconcileAccounts({ targetClusterId: c.targetClusterId, sourceClusterId: c.sourceClusterId }));
+  await c.step('reconcileAccounts', () => c.acts.short.reconcileAccounts({ targetClusterId: c.targetClusterId, sourceClusterId: c.sourceClusterId }));
   return restored.restoredTs;
 }
 
@@ -124,14 +131,14 @@ export async function restoreTarget(c: CloneRun, backup: CloneBackup): Promise<s
 export async function syncIncrData(c: CloneRun, backup: CloneBackup, gc: SourceGcHold): Promise<string> {
   const { sourceClusterId, targetClusterId } = c;
   const changefeedId = workflowIds.changefeed(targetClusterId);
-  c.saga.add('syncIncrData', async () => [await cleanup.removeChangefeed({ sourceClusterId, targetClusterId, changefeedId })], { untilDone: true });
+  c.saga.add('syncIncrData', async () => [await c.acts.cleanup.removeChangefeed({ sourceClusterId, targetClusterId, changefeedId })], { untilDone: true });
   await c.step('syncIncrData', async () => {
     const ignore = c.request.ignoreIneligibleTables ? { ignoreIneligibleTables: true } : {};
-    const cf = await short.syncIncrData({ sourceClusterId, targetClusterId, backupId: backup.backupId, changefeedId, ...ignore });
+    const cf = await c.acts.short.syncIncrData({ sourceClusterId, targetClusterId, backupId: backup.backupId, changefeedId, ...ignore });
     c.progress.addLines('syncIncrData', cf.resultLines);
     await gc.releaseEarly();
     const thresholdMs = c.options.cdcLagThresholdMs ?? parseGoDuration(gc.original ?? '10m0s') / 2;
-    const caughtUp = await wait.waitChangefeedCatchUp({ changefeedId: cf.changefeedId, sourceClusterId, cdcServer: cf.cdcServer, thresholdMs });
+    const caughtUp = await c.acts.wait.waitChangefeedCatchUp({ changefeedId: cf.changefeedId, sourceClusterId, cdcServer: cf.cdcServer, thresholdMs });
     return caughtUp.resultLines;
   });
   return changefeedId;
@@ -149,17 +156,17 @@ export async function endClone(c: CloneRun, gc: SourceGcHold): Promise<string[]>
   const retrying = (what: string) => (error: string, attempt: number) => progress.compensating('end', `${what}: ${error} (attempt ${attempt}, retrying)`);
   lines.push(...(await untilDone(() => gc.release(), retrying('recoverSourceClusterGCTime'))));
   try {
-    await tiup.persistCluster({ targetClusterId });
+    await c.acts.tiup.persistCluster({ targetClusterId });
     lines.push('cluster persisted');
   } catch (err) {
     failures.push(`persistCluster: ${describe(err)}`);
   }
-  await untilDone(() => cleanup.endMaintenance({ holder, clusterIds: [sourceClusterId, targetClusterId] }), retrying('endMaintenance'));
+  await untilDone(() => c.acts.cleanup.endMaintenance({ holder, clusterIds: [sourceClusterId, targetClusterId] }), retrying('endMaintenance'));
   lines.push('maintenance ended');
   try {
     await startChild(buildLogConfig, {
       workflowId: workflowIds.buildLogConfig(targetClusterId),
-      args: [{ clusterId: targetClusterId }],
+      args: [{ clusterId: targetClusterId, ...routing(c) }],
       parentClosePolicy: ParentClosePolicy.ABANDON,
     });
     lines.push('log collection started');
