@@ -2,10 +2,13 @@
 // at once and no secret (keys, tokens) is ever echoed.
 import { resolve } from 'node:path';
 import { requireCodecKey, type CodecKey } from '../security/codec.js';
+import { loadTemporalConnection, type TemporalConnectionConfig } from '../security/temporal-connection.js';
 import { TASK_QUEUE } from '../workflows/definitions.js';
 
 export interface ApiConfig {
   temporalAddress: string;
+  /** TLS, mTLS and API key to Temporal (security/temporal-connection.ts). */
+  temporal: TemporalConnectionConfig;
   namespace: string;
   taskQueue: string;
   metadataUrl: string;
@@ -56,10 +59,12 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
 
   const host = env.TIEM_API_HOST?.trim() || '127.0.0.1';
   const metadataUrl = env.TIEM_METADATA_URL ?? `sqlite:${resolve('.tiem/metadata.sqlite')}`;
+  const temporal = loadTemporalConnection(env, problems);
 
   if (problems.length) throw new ApiConfigError(problems);
   return {
-    temporalAddress: env.TEMPORAL_ADDRESS ?? 'localhost:7233',
+    temporalAddress: temporal.address,
+    temporal,
     namespace: env.TEMPORAL_NAMESPACE ?? 'default',
     taskQueue: env.TIEM_TASK_QUEUE ?? TASK_QUEUE,
     metadataUrl,

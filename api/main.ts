@@ -1,6 +1,7 @@
 // API process: `npm run api`. Configuration from the environment (api/config.ts). SIGINT/SIGTERM
 // close the server gracefully: no new connections, in-flight requests finish, then the Temporal
 // connection and the metadata DB close.
+import { connectionOptions } from '../security/temporal-connection.js';
 import { Client, Connection } from '@temporalio/client';
 import { openMetadataStore } from '../metadata/index.js';
 import { createEncryptionCodec } from '../security/codec.js';
@@ -20,7 +21,7 @@ async function main(): Promise<void> {
   }
   const store = openMetadataStore(config.metadataUrl, config.secretKey);
   await store.migrate(); // idempotent; the API may start before the worker
-  const connection = await Connection.connect({ address: config.temporalAddress });
+  const connection = await Connection.connect(connectionOptions(config.temporal));
   const client = new Client({
     connection,
     namespace: config.namespace,

@@ -7,15 +7,15 @@
 //
 //   TEMPORAL_ADDRESS=temporal.internal:7233 TEMPORAL_NAMESPACE=tiem npm run setup:temporal
 //
-// TLS / Temporal Cloud: TEMPORAL_TLS_CLIENT_CERT_PATH + TEMPORAL_TLS_CLIENT_KEY_PATH
-// (+ TEMPORAL_TLS_SERVER_CA_CERT_PATH), or TEMPORAL_API_KEY (implies TLS) — the temporal CLI's names.
-import { readFileSync } from 'node:fs';
+// TLS / Temporal Cloud: TEMPORAL_TLS_CERT + TEMPORAL_TLS_KEY (mTLS), TEMPORAL_TLS_CA,
+// TEMPORAL_TLS_SERVER_NAME, or TEMPORAL_API_KEY (implies TLS) — the temporal CLI's names.
 import { pathToFileURL } from 'node:url';
 import { Connection, type ConnectionOptions } from '@temporalio/client';
 import type { SearchAttributeType } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import { msToTs } from '@temporalio/common/lib/time.js';
 import { SEARCH_ATTRIBUTES } from '../workflows/definitions.js';
+import { connectionOptions, loadTemporalConnection } from '../security/temporal-connection.js';
 
 const IndexedValueType = proto.temporal.api.enums.v1.IndexedValueType;
 type IndexedValueType = proto.temporal.api.enums.v1.IndexedValueType;
@@ -123,21 +123,12 @@ export async function ensureSearchAttributes(
   };
 }
 
-/** Connection options from the temporal CLI's environment variables. */
+/** Connection options from the temporal CLI's environment variables (the worker's and the API's too). */
 export function connectionOptionsFromEnv(env: NodeJS.ProcessEnv): ConnectionOptions {
-  const address = env.TEMPORAL_ADDRESS ?? 'localhost:7233';
-  const certPath = env.TEMPORAL_TLS_CLIENT_CERT_PATH;
-  const keyPath = env.TEMPORAL_TLS_CLIENT_KEY_PATH;
-  const caPath = env.TEMPORAL_TLS_SERVER_CA_CERT_PATH;
-  if (Boolean(certPath) !== Boolean(keyPath)) throw new Error('set both TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH, or neither');
-  const tls =
-    certPath || caPath || env.TEMPORAL_API_KEY
-      ? {
-          clientCertPair: certPath && keyPath ? { crt: readFileSync(certPath), key: readFileSync(keyPath) } : undefined,
-          serverRootCACertificate: caPath ? readFileSync(caPath) : undefined,
-        }
-      : undefined;
-  return { address, tls, apiKey: env.TEMPORAL_API_KEY || undefined, connectTimeout: 10_000 };
+  const problems: string[] = [];
+  const config = loadTemporalConnection(env, problems);
+  if (problems.length) throw new Error(problems.join('; '));
+  return { ...connectionOptions(config), connectTimeout: 10_000 };
 }
 
 async function main(): Promise<number> {

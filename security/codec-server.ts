@@ -13,6 +13,8 @@ export interface CodecServerOptions {
   codec: PayloadCodec;
   /** Required `Authorization: Bearer <token>`; without it anyone who reaches the port could decrypt. */
   token?: string;
+  /** Several accepted tokens (rotation: add the new one, move clients, drop the old one). */
+  tokens?: string[];
   /**
    * No token (the dev server's Web UI cannot send one): only for a server listening on loopback,
    * so only processes of this machine can decrypt. startCodecServer refuses other hosts.
@@ -59,7 +61,9 @@ async function readBody(req: IncomingMessage, limit: number): Promise<string> {
 }
 
 /** The request handler, usable on its own (e.g. mounted in the API server). */
-export function codecRequestHandler(opts: CodecServerOptions) {
+export function codecRequestHandler(given: CodecServerOptions) {
+  const tokens = [...(given.token ? [given.token] : []), ...(given.tokens ?? [])];
+  const opts = { ...given, token: tokens[0] };
   if (!opts.token && !opts.unauthenticatedLoopback) throw new Error('codec server needs a bearer token');
   const limit = opts.maxBodyBytes ?? 8 * 1024 * 1024;
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -84,7 +88,7 @@ export function codecRequestHandler(opts: CodecServerOptions) {
     const path = (req.url ?? '').split('?')[0].replace(/\/+$/, '');
     const op = path.endsWith('/decode') ? 'decode' : path.endsWith('/encode') ? 'encode' : undefined;
     if (req.method !== 'POST' || !op) return send(404, { error: 'POST /encode or /decode' });
-    if (opts.token && !tokenMatches(req.headers.authorization, opts.token)) return send(401, { error: 'unauthorized' });
+    if (opts.token && !tokens.some((t) => tokenMatches(req.headers.authorization, t))) return send(401, { error: 'unauthorized' });
     // Without a token only loopback names may address us: a page that rebinds its own DNS name to
     // 127.0.0.1 still sends its own Host, and is refused.
     if (!opts.token && !isLoopbackHost(hostOf(req.headers.host))) return send(403, { error: 'loopback hosts only' });
@@ -125,7 +129,7 @@ export function loopbackUiOrigins(uiPort: number): string[] {
 /** Starts the codec server; resolves once it listens. Close it with `server.close()`. */
 export async function startCodecServer(opts: CodecServerOptions & { port: number; host?: string }): Promise<Server> {
   const host = opts.host ?? '127.0.0.1';
-  if (!opts.token && !isLoopbackHost(host)) {
+  if (!opts.token && !opts.tokens?.length && !isLoopbackHost(host)) {
     throw new Error(`refusing to serve the codec without a token on ${host}: token-less is allowed on loopback only`);
   }
   const handler = codecRequestHandler(opts);

@@ -5,10 +5,13 @@ import { join, resolve } from 'node:path';
 import { parseGoDuration } from '../domain/go-duration.js';
 import { requireCodecKey } from '../security/codec.js';
 import { DEFAULT_CONTROL_HOST, validateControlHostName } from '../domain/control-host.js';
+import { loadTemporalConnection, type TemporalConnectionConfig } from '../security/temporal-connection.js';
 import { TASK_QUEUE } from '../workflows/definitions.js';
 
 export interface WorkerConfig {
   temporalAddress: string;
+  /** TLS, mTLS and API key to Temporal (security/temporal-connection.ts). */
+  temporal: TemporalConnectionConfig;
   namespace: string;
   taskQueue: string;
   metadataUrl: string;
@@ -89,6 +92,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
   const role = (env.TIEM_WORKER_ROLE || 'all') as WorkerRole;
   if (!WORKER_ROLES.includes(role)) problems.push(`TIEM_WORKER_ROLE must be one of ${WORKER_ROLES.join(', ')}; got ${JSON.stringify(env.TIEM_WORKER_ROLE)}`);
   const defaultControlHost = controlHostName('TIEM_DEFAULT_CONTROL_HOST', env.TIEM_DEFAULT_CONTROL_HOST, problems);
+  const temporal = loadTemporalConnection(env, problems);
   const secretKey = key32('TIEM_SECRET_KEY', env.TIEM_SECRET_KEY, problems);
   if (!env.TIEM_SECRET_KEY) problems.push('TIEM_SECRET_KEY is required (32 bytes, base64): it encrypts passwords and keys in the metadata DB');
   const codec = requireCodecKey(env);
@@ -101,7 +105,8 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     problems.push('TIEM_BACKUP_STORAGE must not carry credentials: give BR AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or an instance role) in the worker environment instead');
   }
   const config: WorkerConfig = {
-    temporalAddress: env.TEMPORAL_ADDRESS ?? 'localhost:7233',
+    temporalAddress: temporal.address,
+    temporal,
     namespace: env.TEMPORAL_NAMESPACE ?? 'default',
     taskQueue: env.TIEM_TASK_QUEUE ?? TASK_QUEUE,
     metadataUrl: env.TIEM_METADATA_URL ?? `sqlite:${resolve('.tiem/metadata.sqlite')}`,

@@ -13,6 +13,7 @@ import { createBrClient, createTicdcClient, createTidbSqlClient, createTiupClien
 import { openMetadataStore } from '../metadata/index.js';
 import type { MetadataStore } from '../metadata/types.js';
 import { createEncryptionCodec } from '../security/codec.js';
+import { connectionOptions } from '../security/temporal-connection.js';
 import type { WorkerConfig } from './config.js';
 import { ensureReconcilerSchedule } from './reconciler-schedule.js';
 
@@ -93,9 +94,9 @@ export async function createCloneWorker(
   const store = givenStore ?? (await openMetadataStore(config.metadataUrl, config.secretKey));
   if (!givenStore) await store.migrate();
   const codecs = payloadCodecs(config);
-  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const connection = await NativeConnection.connect(connectionOptions(config.temporal));
   // A client for the BR progress signals the activities send to the clone workflow.
-  const clientConnection = await Connection.connect({ address: config.temporalAddress });
+  const clientConnection = await Connection.connect(connectionOptions(config.temporal));
   const client = new Client({ connection: clientConnection, namespace: config.namespace, dataConverter: { payloadCodecs: codecs } });
   if (config.reconcileIntervalMs > 0 && config.role !== 'control-host') {
     await ensureReconcilerSchedule(client, { taskQueue: config.taskQueue, intervalMs: config.reconcileIntervalMs });
