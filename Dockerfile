@@ -14,5 +14,8 @@ COPY worker worker
 COPY client client
 COPY api api
 COPY bin bin
+COPY scripts/setup-temporal-namespace.ts scripts/
+# The data volume is created from this folder, so the non-root user can write it.
+RUN mkdir -p /var/lib/tiem && chown node:node /var/lib/tiem
 USER node
 CMD ["node", "--import", "tsx", "worker/main.ts"]
