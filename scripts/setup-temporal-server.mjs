@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // A real Temporal server (not the dev server) for the production-shape run: built from the Go module
-// go.temporal.io/server at the version docker-compose.yml pins (TEMPORAL_VERSION's default), with its
+// go.temporal.io/server at the version docker-compose.yml pins (its temporalio/server image), with its
 // SQL schema tool, into .tools/temporal-server/<version>/. Safe to run again: it builds only what is
 // missing. Prints the directory on its last line: bin/temporal-server, bin/temporal-sql-tool,
 // schema/ (the module's schema/postgresql/v12) and config/ (the module's config templates).
@@ -11,9 +11,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const compose = readFileSync(join(root, 'docker-compose.yml'), 'utf8');
-const pinned = /temporalio\/server:\$\{TEMPORAL_VERSION:-([0-9.]+)\}/.exec(compose)?.[1];
+const pinned = /image: temporalio\/server:([0-9.]+)\s/.exec(compose)?.[1];
 if (!pinned) {
-  console.error('setup-temporal-server: docker-compose.yml pins no temporalio/server:${TEMPORAL_VERSION:-<version>}');
+  console.error('setup-temporal-server: docker-compose.yml pins no temporalio/server:<version>');
   process.exit(1);
 }
 const version = `v${pinned}`;

@@ -238,7 +238,7 @@ async function main(): Promise<number> {
   let misrouted: string[] = [];
   for (const c of clones) {
     const ids = [c.workFlowId];
-    for await (const child of client.workflow.list({ query: `RootWorkflowId = '${c.workFlowId}'` })) if (!ids.includes(child.workflowId)) ids.push(child.workflowId);
+    for await (const child of client.workflow.list({ query: `ParentWorkflowId = '${c.workFlowId}'` })) ids.push(child.workflowId);
     for (const id of ids) {
       const history = await client.workflow.getHandle(id).fetchHistory();
       const scheduled = new Map<string, string>();
@@ -283,6 +283,6 @@ main()
     await stopAll();
     if (!keep) spawnSync(process.execPath, [join(root, 'scripts', 'start-temporal-server.mjs'), 'stop', '--mtls'], { stdio: 'inherit' });
     if (code) for (const p of procs) console.error(`--- ${p.name} (${p.log}), last lines:\n${readLog(p).split('\n').slice(-15).join('\n')}`);
-    console.log(code ? `production shape: ${failures.length} check(s) failed` : 'production shape: all checks passed');
+    console.log(code ? `production shape: FAILED (${failures.length} check(s) failed${failures.length ? "" : ", or it stopped early"})` : "production shape: all checks passed");
     process.exit(code);
   });
