@@ -40,12 +40,18 @@ const config = (env) => spawnSync('docker-compose', ['-f', join(root, 'docker-co
 let failed = 0;
 const full = config({ ...base, ...values });
 if (full.status === 0) console.log(`  ok   docker compose config passes with ${required.join(', ')}`);
-else (failed++, console.error(`  FAIL docker compose config with every variable: ${full.stderr}`));
+else {
+  failed++;
+  console.error(`  FAIL docker compose config with every variable: ${full.stderr}`);
+}
 for (const name of required) {
   const { [name]: _left, ...rest } = values;
   const r = config({ ...base, ...rest });
   const named = r.status !== 0 && r.stderr.includes(name);
   if (named) console.log(`  ok   without ${name}: ${/in service "[^"]+": .*$/.exec(r.stderr.trim())?.[0] ?? r.stderr.trim()}`);
-  else (failed++, console.error(`  FAIL without ${name}: status ${r.status}, ${r.stderr.trim() || 'no message'}`));
+  else {
+    failed++;
+    console.error(`  FAIL without ${name}: status ${r.status}, ${r.stderr.trim() || 'no message'}`);
+  }
 }
 process.exit(failed ? 1 : 0);

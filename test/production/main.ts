@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { CONTROL_HOST_ACTIVITIES } from '../../activities/routing.js';
-import { DEMO_REGION, DEMO_ZONES, demoCloneRequest, seedSourceCluster, type SourceClusterSpec } from '../../embedded/demo-fleet.js';
+import { demoCloneRequest, demoHosts, seedSourceCluster, type SourceClusterSpec } from '../../embedded/demo-fleet.js';
 import { freePort } from '../../embedded/temporal-server.js';
 import { openMetadataStore } from '../../metadata/index.js';
 import { createTestDatabase } from '../../metadata/testing.js';
@@ -136,21 +136,7 @@ async function main(): Promise<number> {
   };
   const store = openMetadataStore(database.url, Buffer.from(common.TIEM_SECRET_KEY, 'base64'));
   await store.migrate();
-  await store.addHosts(
-    DEMO_ZONES.flatMap((zone, z) =>
-      Array.from({ length: 12 }, (_, i) => ({
-        ip: `127.0.80.${z * 20 + i + 1}`,
-        hostName: `prod-${zone.toLowerCase()}-${i + 1}`,
-        region: DEMO_REGION,
-        zone,
-        rack: `Rack${(i % 2) + 1}`,
-        arch: 'X86_64' as const,
-        cpuCores: 64,
-        memoryGb: 256,
-        disks: [{ name: 'nvme0', path: '/data1', capacityGb: 4000, type: 'SSD' as const }],
-      })),
-    ),
-  );
+  await store.addHosts(demoHosts('127.0.80'));
   const sources = [0, 1, 2].map(sourceSpec);
   for (const s of sources) await seedSourceCluster(sim, store, s);
   await store.close();

@@ -2,6 +2,7 @@
 // key's payloads decoded by the server that encrypts with the new one.
 import type { Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
+import type { Payload } from '@temporalio/common';
 import { createEncryptionCodec } from '../../security/codec.js';
 import { startCodecServer } from '../../security/codec-server.js';
 import { loadCodecServerConfig } from '../../security/codec-server-main.js';
@@ -37,7 +38,7 @@ describe('serving', () => {
   });
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
-  const body = (payloads: { metadata?: Record<string, Uint8Array>; data?: Uint8Array | null }[]) =>
+  const body = (payloads: Payload[]) =>
     JSON.stringify({
       payloads: payloads.map((p) => ({
         metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
