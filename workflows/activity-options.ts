@@ -3,10 +3,10 @@
 // (WAIT_CANCELLATION_COMPLETED): an undo must never run while its forward step may still land.
 import { ActivityCancellationType, patched, proxyActivities, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
 import type { CloneActivities, ClusterActivities, ControlHostActivities, ReconcileActivities } from '../activities/types.js';
+import { CONTROL_HOST_ACTIVITIES } from '../activities/routing.js';
 import { controlHostQueue } from '../domain/control-host.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors.js';
 import { PATCHES } from './patches.js';
-import { CONTROL_HOST_ACTIVITIES } from '../activities/routing.js';
 
 const nonRetryableErrorTypes = [...NON_RETRYABLE_ERROR_TYPES];
 const cancellationType = ActivityCancellationType.WAIT_CANCELLATION_COMPLETED;
@@ -118,7 +118,6 @@ export interface ActivityProxies {
 
 /** Everything on the shared task queue: histories from before control-host routing. */
 export const sharedQueueActivities: ActivityProxies = { short, tiup, br, wait, cleanup, cleanupTool };
-
 
 /** `shared` with the activities that reach a cluster sent to `queue` (its control host's). */
 function routed<T extends object>(shared: T, options: ActivityOptions, queue: string): T {
