@@ -15,6 +15,8 @@ export interface CodecServerOptions {
   token?: string;
   /** Several accepted tokens (rotation: add the new one, move clients, drop the old one). */
   tokens?: string[];
+  /** Also accepts a bearer token this verifies: the OIDC access token the Web UI forwards. */
+  oidc?: { verify(token: string): Promise<string> };
   /**
    * No token (the dev server's Web UI cannot send one): only for a server listening on loopback,
    * so only processes of this machine can decrypt. startCodecServer refuses other hosts.
@@ -63,8 +65,18 @@ async function readBody(req: IncomingMessage, limit: number): Promise<string> {
 /** The request handler, usable on its own (e.g. mounted in the API server). */
 export function codecRequestHandler(given: CodecServerOptions) {
   const tokens = [...(given.token ? [given.token] : []), ...(given.tokens ?? [])];
-  const opts = { ...given, token: tokens[0] };
-  if (!opts.token && !opts.unauthenticatedLoopback) throw new Error('codec server needs a bearer token');
+  const opts = given;
+  const authRequired = tokens.length > 0 || Boolean(given.oidc);
+  if (!authRequired && !opts.unauthenticatedLoopback) throw new Error('codec server needs a bearer token');
+  const authorized = async (header: string | undefined): Promise<boolean> => {
+    if (tokens.some((t) => tokenMatches(header, t))) return true;
+    const bearer = /^Bearer (.+)$/.exec(header ?? '')?.[1];
+    if (!given.oidc || !bearer) return false;
+    return given.oidc.verify(bearer).then(
+      () => true,
+      () => false,
+    );
+  };
   const limit = opts.maxBodyBytes ?? 8 * 1024 * 1024;
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const origin = req.headers.origin;
@@ -88,10 +100,10 @@ export function codecRequestHandler(given: CodecServerOptions) {
     const path = (req.url ?? '').split('?')[0].replace(/\/+$/, '');
     const op = path.endsWith('/decode') ? 'decode' : path.endsWith('/encode') ? 'encode' : undefined;
     if (req.method !== 'POST' || !op) return send(404, { error: 'POST /encode or /decode' });
-    if (opts.token && !tokens.some((t) => tokenMatches(req.headers.authorization, t))) return send(401, { error: 'unauthorized' });
+    if (authRequired && !(await authorized(req.headers.authorization))) return send(401, { error: 'unauthorized' });
     // Without a token only loopback names may address us: a page that rebinds its own DNS name to
     // 127.0.0.1 still sends its own Host, and is refused.
-    if (!opts.token && !isLoopbackHost(hostOf(req.headers.host))) return send(403, { error: 'loopback hosts only' });
+    if (!authRequired && !isLoopbackHost(hostOf(req.headers.host))) return send(403, { error: 'loopback hosts only' });
     try {
       const body = JSON.parse(await readBody(req, limit)) as { payloads?: JsonPayload[] } | null;
       // protojson omits an empty list: the temporal CLI sends `{}` for a query without arguments.
@@ -129,7 +141,7 @@ export function loopbackUiOrigins(uiPort: number): string[] {
 /** Starts the codec server; resolves once it listens. Close it with `server.close()`. */
 export async function startCodecServer(opts: CodecServerOptions & { port: number; host?: string }): Promise<Server> {
   const host = opts.host ?? '127.0.0.1';
-  if (!opts.token && !opts.tokens?.length && !isLoopbackHost(host)) {
+  if (!opts.token && !opts.tokens?.length && !opts.oidc && !isLoopbackHost(host)) {
     throw new Error(`refusing to serve the codec without a token on ${host}: token-less is allowed on loopback only`);
   }
   const handler = codecRequestHandler(opts);

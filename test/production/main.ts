@@ -169,6 +169,10 @@ async function main(): Promise<number> {
   const refusedWorker = start('worker-without-certificate', 'worker/main.ts', { ...withoutCert, TIEM_WORKER_ROLE: 'shared' }, dir);
   await waitFor('the worker without a certificate exits', () => refusedWorker.child.exitCode !== null, 60_000).catch(() => undefined);
   check(refusedWorker.child.exitCode !== null && refusedWorker.child.exitCode !== 0, `a worker without a client certificate is refused and exits (${refusedWorker.child.exitCode})`);
+  const { TEMPORAL_TLS_CERT: _ac, TEMPORAL_TLS_KEY: _ak, ...apiWithoutCert } = common;
+  const refusedApi = start('api-without-certificate', 'api/main.ts', { ...apiWithoutCert, TIEM_API_TOKENS: token, TIEM_API_PORT: String(await freePort()), TIEM_API_HOST: '127.0.0.1' }, dir);
+  await waitFor('the API without a certificate exits', () => refusedApi.child.exitCode !== null, 60_000).catch(() => undefined);
+  check(refusedApi.child.exitCode !== null && refusedApi.child.exitCode !== 0, `an API without a client certificate is refused and exits (${refusedApi.child.exitCode})`);
 
   // Three clones of three sources, through both APIs at once.
   const post = async (apiIndex: number, body: unknown) => {
