@@ -406,7 +406,7 @@ export const TakeoverRequestBody = Type.Object(
     tags: Type.Optional(Tags),
     vendor: Type.Optional(Type.String({ maxLength: L.MAX_LABEL_LENGTH })),
     controlHost: Type.Optional(
-      Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$', description: "the control host whose TIUP_HOME manages it (the workers' TIEM_CONTROL_HOST); default: the deployment's default control host" }),
+      Type.String({ maxLength: 63, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$', description: "the control host whose TIUP_HOME manages it (the workers' TIEM_CONTROL_HOST); default: the deployment's default control host" }),
     ),
   },
   { description: 'register an existing TiUP-managed cluster' },

@@ -51,5 +51,7 @@ async function onControlHost(input: TakeoverInput): Promise<{ acts: typeof acts 
   if (!patched(PATCHES.controlHostRouting)) return { acts };
   const named = input.controlHost;
   const controlHost = named !== undefined ? check(() => validateControlHostName(String(named), 'controlHost')) : (await short.controlHostOf({ clusterId: input.clusterName })).controlHost;
-  return { acts: proxyActivities<Pick<ClusterActivities, 'takeoverCluster'>>({ ...takeoverOptions, taskQueue: controlHostQueue(workflowInfo().taskQueue, controlHost) }) };
+  // A control host without a worker fails the takeover after 5 minutes instead of waiting forever.
+  const taskQueue = controlHostQueue(workflowInfo().taskQueue, controlHost);
+  return { acts: proxyActivities<Pick<ClusterActivities, 'takeoverCluster'>>({ ...takeoverOptions, taskQueue, scheduleToStartTimeout: '5 minutes' }) };
 }

@@ -1,6 +1,8 @@
 // Clusters: list, detail (instances, StandBy relations), delete (deleteCluster workflow) and
 // takeover (takeoverCluster workflow).
 import { WorkflowFailedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/client';
+import proto from '@temporalio/proto';
+import { controlHostQueue } from '../../domain/control-host.js';
 import { httpStatusOf } from '../../domain/validation.js';
 import { startWithAdmission } from '../../client/admission.js';
 import type { DeleteClusterInput } from '../../workflows/deleteCluster.js';
@@ -109,6 +111,7 @@ export function clusterRoutes(app: ApiApp, deps: RouteDeps): void {
     async (req) => {
       const body: TakeoverBody = req.body;
       const workflowId = workflowIds.takeoverCluster(body.clusterName);
+      if (body.controlHost !== undefined) await requireControlHostWorker(deps, body.controlHost);
       try {
         const result = await deps.client.workflow.execute('takeoverCluster', {
           taskQueue: deps.taskQueue,
@@ -127,4 +130,20 @@ export function clusterRoutes(app: ApiApp, deps: RouteDeps): void {
       }
     },
   );
+}
+
+/**
+ * A takeover names its control host: refused at once when no worker of that host polls its queue
+ * (its TiUP would never be reached, and the takeover would wait for one forever).
+ */
+async function requireControlHostWorker(deps: RouteDeps, controlHost: string): Promise<void> {
+  const queue = controlHostQueue(deps.taskQueue, controlHost);
+  const { pollers } = await deps.client.workflowService.describeTaskQueue({
+    namespace: deps.client.options.namespace,
+    taskQueue: { name: queue },
+    taskQueueType: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+  });
+  if (!pollers?.length) {
+    throw new ApiError(400, 10001, `control host ${controlHost} has no worker: nothing polls task queue ${queue} (run one with TIEM_WORKER_ROLE=control-host TIEM_CONTROL_HOST=${controlHost})`);
+  }
 }

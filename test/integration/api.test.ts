@@ -515,14 +515,20 @@ describe('import: hosts and a TiUP cluster, cloned through the API, then deleted
     expect({ status: unknown.status, code: unknown.body.code }).toEqual({ status: 404, code: 10003 });
     const invalid = await call('POST', '/api/v1/clusters/takeover', { json: { ...body, region: '' } });
     expect({ status: invalid.status, code: invalid.body.code }).toEqual({ status: 400, code: 10001 });
+    // A control host no worker serves is refused at once, and no takeover waits for it.
+    const nowhere = await call('POST', '/api/v1/clusters/takeover', { json: { ...body, controlHost: 'tiup-host-nobody-runs' } });
+    expect({ status: nowhere.status, code: nowhere.body.code }).toEqual({ status: 400, code: 10001 });
+    expect(nowhere.body.message).toContain('control host tiup-host-nobody-runs has no worker');
     expect(await stack.store.getCluster(LEGACY)).toBeUndefined();
 
-    const r = await call<ClusterFlowData>('POST', '/api/v1/clusters/takeover', { json: body });
+    // Named explicitly, the control host of this deployment: bound to it.
+    const r = await call<ClusterFlowData>('POST', '/api/v1/clusters/takeover', { json: { ...body, controlHost: 'local' } });
     expect(r.status).toBe(200);
     expect(r.body.data).toEqual({ clusterId: LEGACY, workFlowId: `takeover-${LEGACY}` });
     const shown = await call<ClusterDetail>('GET', `/api/v1/clusters/${LEGACY}`);
     expect(shown.body.data).toMatchObject({ clusterId: LEGACY, clusterName: LEGACY, region: IMPORT_REGION, status: 'Running', tags: ['imported'] });
     expect(shown.body.data.instances.map((i) => i.type).sort()).toEqual(['Grafana', 'PD', 'TiDB', 'TiKV', 'TiKV', 'TiKV']);
+    expect((await stack.store.getCluster(LEGACY))?.controlHost).toBe('local');
     const flow = await detail(`takeover-${LEGACY}`);
     expect(flow.body.data.info).toMatchObject({ name: 'TakeoverCluster', status: 'Finished' });
   }, 120_000);
