@@ -63,16 +63,20 @@ async function readBody(req: IncomingMessage, limit: number): Promise<string> {
 }
 
 /** The request handler, usable on its own (e.g. mounted in the API server). */
-export function codecRequestHandler(given: CodecServerOptions) {
-  const tokens = [...(given.token ? [given.token] : []), ...(given.tokens ?? [])];
-  const opts = given;
-  const authRequired = tokens.length > 0 || Boolean(given.oidc);
+/** The tokens a server accepts, and whether it asks for any credential at all. */
+function credentialsOf(opts: CodecServerOptions): { tokens: string[]; authRequired: boolean } {
+  const tokens = [...(opts.token ? [opts.token] : []), ...(opts.tokens ?? [])];
+  return { tokens, authRequired: tokens.length > 0 || Boolean(opts.oidc) };
+}
+
+export function codecRequestHandler(opts: CodecServerOptions) {
+  const { tokens, authRequired } = credentialsOf(opts);
   if (!authRequired && !opts.unauthenticatedLoopback) throw new Error('codec server needs a bearer token');
   const authorized = async (header: string | undefined): Promise<boolean> => {
     if (tokens.some((t) => tokenMatches(header, t))) return true;
     const bearer = /^Bearer (.+)$/.exec(header ?? '')?.[1];
-    if (!given.oidc || !bearer) return false;
-    return given.oidc.verify(bearer).then(
+    if (!opts.oidc || !bearer) return false;
+    return opts.oidc.verify(bearer).then(
       () => true,
       () => false,
     );
@@ -141,7 +145,7 @@ export function loopbackUiOrigins(uiPort: number): string[] {
 /** Starts the codec server; resolves once it listens. Close it with `server.close()`. */
 export async function startCodecServer(opts: CodecServerOptions & { port: number; host?: string }): Promise<Server> {
   const host = opts.host ?? '127.0.0.1';
-  if (!opts.token && !opts.tokens?.length && !opts.oidc && !isLoopbackHost(host)) {
+  if (!credentialsOf(opts).authRequired && !isLoopbackHost(host)) {
     throw new Error(`refusing to serve the codec without a token on ${host}: token-less is allowed on loopback only`);
   }
   const handler = codecRequestHandler(opts);
